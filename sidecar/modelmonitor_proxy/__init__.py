@@ -1,0 +1,3 @@
+"""modelmonitor-proxy: the sidecar that forwards every request to the model and records it."""
+
+__all__: list[str] = []
