@@ -8,11 +8,10 @@ leaves the machine that built the profile.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
-from typing_extensions import Self
 
 PROFILE_VERSION = 1
 
