@@ -87,3 +87,10 @@ def test_nested_defaults_reach_the_api_server() -> None:
 
 def test_generated_yaml_round_trips() -> None:
     assert yaml.safe_load(render_crd()) == build_crd()
+
+
+def test_committed_reference_doc_matches_generated() -> None:
+    from modelmonitor.api.reference import render_reference
+
+    path = ROOT / "docs" / "reference.md"
+    assert path.read_text() == render_reference(), "docs/reference.md is stale: run `modelmonitor crd --reference`"
