@@ -1,0 +1,100 @@
+"""An alert and its fingerprint, as Alertmanager defines them.
+
+The fingerprint is Prometheus' label-set fingerprint (FNV-1a 64 over sorted names and values, each
+followed by the byte 0xff), so an alert sent from here and the same alert from Prometheus deduplicate
+to the same identity in any receiver that keys on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+_FNV_OFFSET64 = 14695981039346656037
+_FNV_PRIME64 = 1099511628211
+_MASK64 = (1 << 64) - 1
+_SEPARATOR = 0xFF
+
+
+class AlertStatus(StrEnum):
+    """Whether an alert is still active."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+def _fnv1a(hash_value: int, data: bytes) -> int:
+    for byte in data:
+        hash_value = ((hash_value ^ byte) * _FNV_PRIME64) & _MASK64
+    return hash_value
+
+
+def label_signature(labels: Mapping[str, str]) -> int:
+    """Prometheus' ``LabelsToSignature``: FNV-1a 64 over sorted label names and values.
+
+    >>> label_signature({})
+    14695981039346656037
+    """
+    value = _FNV_OFFSET64
+    for name in sorted(labels):
+        value = _fnv1a(value, name.encode())
+        value = _fnv1a(value, bytes([_SEPARATOR]))
+        value = _fnv1a(value, labels[name].encode())
+        value = _fnv1a(value, bytes([_SEPARATOR]))
+    return value
+
+
+def fingerprint(labels: Mapping[str, str]) -> str:
+    """The alert's identity: its label signature as 16 hex digits, as Alertmanager prints it."""
+    return f"{label_signature(labels):016x}"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: labels identify it, annotations describe it.
+
+    ``starts_at`` is set by the dispatcher when it first sees the alert (callers may leave it out);
+    ``ends_at`` is set when the alert resolves.
+    """
+
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in self.labels.items():
+            if not LABEL_NAME.match(name):
+                raise ValueError(f"alert label name {name!r} is not a valid Prometheus label name")
+            if not isinstance(value, str):
+                raise ValueError(f"alert label {name!r} must be a string, got {type(value).__name__}")
+        if "alertname" not in self.labels:
+            raise ValueError(f"alert labels need an alertname, got {dict(self.labels)}")
+        for time in (self.starts_at, self.ends_at):
+            if time is not None and time.tzinfo is None:
+                raise ValueError(f"alert times must carry a time zone, got {time.isoformat()}")
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity from the labels."""
+        return fingerprint(self.labels)
+
+    @property
+    def name(self) -> str:
+        """The ``alertname`` label."""
+        return self.labels["alertname"]
+
+    @property
+    def severity(self) -> str | None:
+        """The ``severity`` label (``page`` or ``ticket`` for SLO alerts)."""
+        return self.labels.get("severity")
+
+    @property
+    def status(self) -> AlertStatus:
+        """Resolved once it has an end time."""
+        return AlertStatus.FIRING if self.ends_at is None else AlertStatus.RESOLVED
