@@ -92,12 +92,14 @@ def burn_rate_factor(budget_consumed: float, period_s: float, long_window_s: flo
 def rules_for_period(period_s: float, policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY) -> tuple[BurnRateRule, ...]:
     """Burn-rate rules for an SLO period, with factors derived from the policy's budget shares.
 
-    A rule whose long window exceeds the period is rejected: it could never be evaluated.
+    Rows whose long window is longer than the period are left out: a 1-day SLO has no 3-day ticket.
     """
+    if period_s <= 0:
+        raise ValueError(f"SLO period must be positive, got {period_s}s")
     rules = []
     for row in policy:
         if row.long_window_s > period_s:
-            raise ValueError(f"long window {row.long_window_s}s is longer than the SLO period {period_s}s")
+            continue
         factor = burn_rate_factor(row.budget_consumed, period_s, row.long_window_s)
         rules.append(BurnRateRule(row.severity, row.long_window_s, row.short_window_s, factor))
     return tuple(rules)

@@ -5,7 +5,7 @@ We test these aspects:
   (14.4, 6, 3, 1 from 2%, 5%, 10%, 10% over 1h, 6h, 1d, 3d) and Sloth's 28-day factors (13.44, 5.6, 2.8, 0.93);
 - the inverse holds: burning at a rule's factor for its long window spends exactly its budget share;
 - the windows the rules read are the workbook's seven, shortest first;
-- custom policies work and impossible ones (long window over the period, short > long) are rejected;
+- custom policies work, rows longer than the period are left out, impossible rows (short > long) are rejected;
 - coverage: a window with too little history is "no data".
 """
 
@@ -80,9 +80,11 @@ def test_custom_policy() -> None:
     assert rule.factor == pytest.approx(0.05 * 7 * 24 / 2)
 
 
-def test_long_window_over_period_is_rejected() -> None:
-    with pytest.raises(ValueError, match="longer than the SLO period"):
-        rules_for_period(2 * DAY)
+def test_rows_longer_than_the_period_are_left_out() -> None:
+    assert [r.long_window_s for r in rules_for_period(2 * DAY)] == [HOUR, 6 * HOUR, DAY]
+    assert [r.factor for r in rules_for_period(2 * DAY)] == pytest.approx([0.96, 0.4, 0.2])
+    with pytest.raises(ValueError, match="period must be positive"):
+        rules_for_period(0)
 
 
 @pytest.mark.parametrize(
