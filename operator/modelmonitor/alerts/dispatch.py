@@ -243,7 +243,9 @@ def dispatch(
     tracked: dict[str, Alert] = {}
     for key, alert in current.items():
         previous = state.alerts.get(key)
-        if previous is not None and previous.status is AlertStatus.FIRING and previous.starts_at is not None:
+        # A tracked alert keeps its start, even one that resolved but whose resolution was never announced:
+        # as far as any receiver knows it has been firing all along.
+        if previous is not None and previous.starts_at is not None:
             starts_at = previous.starts_at
         else:
             starts_at = alert.starts_at or now

@@ -68,6 +68,9 @@ class Alert:
     ends_at: datetime | None = None
 
     def __post_init__(self) -> None:
+        # Own copies: a caller mutating its dict afterwards must not change the alert's identity.
+        object.__setattr__(self, "labels", dict(self.labels))
+        object.__setattr__(self, "annotations", dict(self.annotations))
         for name, value in self.labels.items():
             if not LABEL_NAME.match(name):
                 raise ValueError(f"alert label name {name!r} is not a valid Prometheus label name")

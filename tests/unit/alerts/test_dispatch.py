@@ -7,7 +7,8 @@ We test these aspects:
 - a new alert joining a notified group notifies the group (with all its firing alerts); group_interval spaces it;
 - a resolved alert is notified once, only if it was notified as firing, and then forgotten;
 - silences mute matching alerts; what changed is sent when the silence ends; an alert that fired and resolved
-  inside a silence is never sent; silences from the spec are parsed and bad ones name the field;
+  inside a silence is never sent, nor is a flap (resolve and re-fire) of a notified alert inside one;
+  silences from the spec are parsed and bad ones name the field;
 - a failed delivery (no record_sent) is retried at the next evaluation;
 - the state round-trips through JSON: after a "restart" nothing is re-sent and start times are kept;
   malformed state is rejected;
@@ -146,6 +147,16 @@ def test_refiring_after_resolution_is_a_new_alert() -> None:
     loop.step(minutes(10), [])
     (again,) = loop.step(minutes(11), [burn()])
     assert again.alerts[0].starts_at == minutes(11)
+
+
+def test_flap_inside_a_silence_is_invisible() -> None:
+    loop = Loop(DispatchConfig(silences=(Silence(start=minutes(5), end=minutes(60)),)))
+    loop.step(T0, [burn()])
+    assert loop.step(minutes(10), []) == []  # resolved, but the notice is held back
+    assert loop.step(minutes(20), [burn()]) == []  # fires again before anyone heard it resolved
+    assert loop.step(minutes(60), [burn()]) == []  # nothing changed for the receiver
+    (repeat,) = loop.step(minutes(240), [burn()])
+    assert repeat.alerts[0].starts_at == T0
 
 
 def test_failed_delivery_is_retried() -> None:

@@ -4,6 +4,7 @@ We test these aspects:
 - the label signature equals Prometheus' LabelsToSignature on its published test vectors;
 - the fingerprint is stable, independent of label order, and distinguishes values;
 - an alert needs an alertname, valid label names, string values and zone-aware times;
+- the alert copies its labels (later mutation by the caller does not change it);
 - status follows the end time; name and severity come from labels.
 """
 
@@ -56,6 +57,15 @@ def test_invalid_alerts_are_rejected(labels: dict[str, str], message: str) -> No
 def test_naive_times_are_rejected() -> None:
     with pytest.raises(ValueError, match="time zone"):
         Alert(labels={"alertname": "X"}, starts_at=datetime(2026, 1, 1))
+
+
+def test_alert_owns_its_labels() -> None:
+    labels = {"alertname": "X"}
+    alert = Alert(labels=labels)
+    before = alert.fingerprint
+    labels["severity"] = "page"
+    assert alert.fingerprint == before
+    assert "severity" not in alert.labels
 
 
 def test_status_name_severity() -> None:
