@@ -28,24 +28,17 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-def _fnv1a(hash_value: int, data: bytes) -> int:
-    for byte in data:
-        hash_value = ((hash_value ^ byte) * _FNV_PRIME64) & _MASK64
-    return hash_value
-
-
 def label_signature(labels: Mapping[str, str]) -> int:
     """Prometheus' ``LabelsToSignature``: FNV-1a 64 over sorted label names and values.
 
     >>> label_signature({})
     14695981039346656037
     """
-    value = _FNV_OFFSET64
-    for name in sorted(labels):
-        value = _fnv1a(value, name.encode())
-        value = _fnv1a(value, bytes([_SEPARATOR]))
-        value = _fnv1a(value, labels[name].encode())
-        value = _fnv1a(value, bytes([_SEPARATOR]))
+    separator = bytes([_SEPARATOR])
+    data = b"".join(name.encode() + separator + labels[name].encode() + separator for name in sorted(labels))
+    value, prime, mask = _FNV_OFFSET64, _FNV_PRIME64, _MASK64
+    for byte in data:
+        value = ((value ^ byte) * prime) & mask
     return value
 
 
@@ -66,6 +59,7 @@ class Alert:
     annotations: Mapping[str, str] = field(default_factory=dict)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    _fingerprint: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         # Own copies: a caller mutating its dict afterwards must not change the alert's identity.
@@ -81,11 +75,13 @@ class Alert:
         for time in (self.starts_at, self.ends_at):
             if time is not None and time.tzinfo is None:
                 raise ValueError(f"alert times must carry a time zone, got {time.isoformat()}")
+        # Computed once: the dispatcher asks for it many times per evaluation, and FNV in Python is slow.
+        object.__setattr__(self, "_fingerprint", fingerprint(self.labels))
 
     @property
     def fingerprint(self) -> str:
         """Stable identity from the labels."""
-        return fingerprint(self.labels)
+        return self._fingerprint
 
     @property
     def name(self) -> str:
