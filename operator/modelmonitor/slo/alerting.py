@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelmonitor.api.durations import format_duration
+from modelmonitor.api.status import SloStatus
 from modelmonitor.slo.burn_rate import EventCounts, burn_rate, error_budget_remaining
 from modelmonitor.slo.windows import BurnRateRule, Severity, windows_of
 
@@ -135,3 +136,15 @@ def format_burn_message(slo_name: str, assessment: BurnAssessment) -> str:
         missing = ", ".join(format_duration(w) for w in assessment.no_data_windows)
         message += f" (no data over {missing})"
     return message
+
+
+def slo_status(slo_name: str, assessment: BurnAssessment) -> SloStatus:
+    """The SLO's entry in ``status.slos``: worst burn rate and its window, budget left, severity."""
+    worst = assessment.worst
+    return SloStatus(
+        name=slo_name,
+        burn_rate=None if worst is None else round(worst[1], 3),
+        window=None if worst is None else format_duration(worst[0]),
+        budget_remaining=None if assessment.budget_remaining is None else round(assessment.budget_remaining, 4),
+        severity=None if assessment.severity is None else assessment.severity.value,
+    )

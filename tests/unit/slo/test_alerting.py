@@ -6,14 +6,15 @@ We test these aspects:
 - restart safety: a window without data (None, missing, zero events, under min_events) never fires a
   rule, even when the other window burns hot, and is listed as "no data";
 - worst burn rate and its window; budget remaining from period counts;
-- the on-call message for firing, quiet and no-data verdicts.
+- the on-call message for firing, quiet and no-data verdicts; the status entry.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from modelmonitor.slo.alerting import BurnAssessment, evaluate_burn, format_burn_message
+from modelmonitor.api.status import SloStatus
+from modelmonitor.slo.alerting import BurnAssessment, evaluate_burn, format_burn_message, slo_status
 from modelmonitor.slo.burn_rate import EventCounts
 from modelmonitor.slo.windows import DAY, HOUR, SRE_WORKBOOK_RULES, BurnRateRule, Severity, windows_of
 
@@ -141,3 +142,12 @@ def test_message_when_quiet_and_partly_without_data() -> None:
 
 def test_message_without_any_data() -> None:
     assert format_burn_message("accuracy", evaluate({})) == "accuracy: no data over any alerting window"
+
+
+def test_slo_status() -> None:
+    counts = all_windows(0.5) | {HOUR: at_burn(20.0), 300.0: at_burn(16.0)}
+    verdict = evaluate(counts, period_counts=EventCounts.from_bad(250, 1_000_000))
+    assert slo_status("availability", verdict) == SloStatus(
+        name="availability", burn_rate=20.0, window="1h", budget_remaining=0.75, severity="page"
+    )
+    assert slo_status("latency", evaluate({})) == SloStatus(name="latency")
