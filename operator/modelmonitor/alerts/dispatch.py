@@ -21,7 +21,7 @@ times kept).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -249,10 +249,10 @@ def dispatch(
             starts_at = previous.starts_at
         else:
             starts_at = alert.starts_at or now
-        tracked[key] = Alert(alert.labels, alert.annotations, starts_at=starts_at, ends_at=None)
+        tracked[key] = alert.with_times(starts_at, None)
     for key, previous in state.alerts.items():
         if key not in current:
-            tracked[key] = previous if previous.ends_at is not None else replace(previous, ends_at=now)
+            tracked[key] = previous if previous.ends_at is not None else previous.with_times(previous.starts_at, now)
 
     members: dict[str, list[Alert]] = {}
     labels_of_group: dict[str, tuple[Route, dict[str, str]]] = {}

@@ -7,6 +7,7 @@ to the same identity in any receiver that keys on it.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,16 @@ class Alert:
                 raise ValueError(f"alert times must carry a time zone, got {time.isoformat()}")
         # Computed once: the dispatcher asks for it many times per evaluation, and FNV in Python is slow.
         object.__setattr__(self, "_fingerprint", fingerprint(self.labels))
+
+    def with_times(self, starts_at: datetime | None, ends_at: datetime | None) -> Alert:
+        """This alert with other start and end times; labels are unchanged, so nothing is re-validated or re-hashed."""
+        for time in (starts_at, ends_at):
+            if time is not None and time.tzinfo is None:
+                raise ValueError(f"alert times must carry a time zone, got {time.isoformat()}")
+        clone = copy.copy(self)
+        object.__setattr__(clone, "starts_at", starts_at)
+        object.__setattr__(clone, "ends_at", ends_at)
+        return clone
 
     @property
     def fingerprint(self) -> str:

@@ -5,7 +5,7 @@ We test these aspects:
 - the fingerprint is stable, independent of label order, and distinguishes values;
 - an alert needs an alertname, valid label names, string values and zone-aware times;
 - the alert copies its labels (later mutation by the caller does not change it);
-- status follows the end time; name and severity come from labels.
+- status follows the end time; name and severity come from labels; with_times keeps the identity.
 """
 
 from __future__ import annotations
@@ -76,3 +76,17 @@ def test_status_name_severity() -> None:
     assert resolved.status is AlertStatus.RESOLVED
     assert resolved.severity is None
     assert resolved.fingerprint == fingerprint({"alertname": "Burn"})
+
+
+def test_with_times_keeps_identity() -> None:
+    alert = Alert(labels={"alertname": "X"}, annotations={"a": "b"})
+    ended = alert.with_times(T0, T0)
+    assert (ended.starts_at, ended.ends_at, ended.fingerprint, ended.annotations) == (
+        T0,
+        T0,
+        alert.fingerprint,
+        {"a": "b"},
+    )
+    assert alert.starts_at is None
+    with pytest.raises(ValueError, match="time zone"):
+        alert.with_times(datetime(2026, 1, 1), None)
