@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from modelmonitor.api.durations import format_duration
 from modelmonitor.api.status import SloStatus
 from modelmonitor.slo.burn_rate import EventCounts, burn_rate, error_budget_remaining
-from modelmonitor.slo.windows import BurnRateRule, Severity, windows_of
+from modelmonitor.slo.windows import BurnRateRule, Severity, covered_counts, windows_of
 
 _SEVERITY_RANK = {Severity.PAGE: 0, Severity.TICKET: 1}
 _RELATIVE_TOLERANCE = 1e-9
@@ -59,6 +59,8 @@ def evaluate_burn(
     *,
     period_counts: EventCounts | None = None,
     min_events: int = 1,
+    history_s: float | None = None,
+    min_coverage: float = 0.9,
 ) -> BurnAssessment:
     """Evaluate the rules on counts per window (keys in seconds).
 
@@ -75,6 +77,9 @@ def evaluate_burn(
         Events over the whole SLO period, for ``budget_remaining``; ``None`` leaves it unknown.
     min_events
         Fewest events a window needs to be judged; guards low-traffic windows where one error is 100%.
+    history_s, min_coverage
+        How much history the counts cover (e.g. time since the sidecars or the operator started); a window
+        covered less than ``min_coverage`` has no data, so a restart never judges 1h on 10 minutes.
 
     >>> from modelmonitor.slo.windows import SRE_WORKBOOK_RULES
     >>> counts = {300.0: EventCounts(good=984, total=1000), 3600.0: EventCounts(good=9848, total=10000)}
@@ -89,6 +94,8 @@ def evaluate_burn(
     rates: dict[float, float | None] = {}
     for window in windows_of(rules):
         counts = counts_by_window.get(window)
+        if history_s is not None:
+            counts = covered_counts(counts, history_s, window, min_coverage)
         if counts is None or counts.total < min_events:
             rates[window] = None
         else:

@@ -3,8 +3,8 @@
 We test these aspects:
 - each workbook rule fires just above its factor and not at it, and only when BOTH windows exceed it;
 - the most urgent severity wins (page over ticket), and every firing rule is listed;
-- restart safety: a window without data (None, missing, zero events, under min_events) never fires a
-  rule, even when the other window burns hot, and is listed as "no data";
+- restart safety: a window without data (None, missing, zero events, under min_events, or covered by less
+  history than min_coverage) never fires a rule, even when the other window burns hot, and is listed as "no data";
 - worst burn rate and its window; budget remaining from period counts;
 - the on-call message for firing, quiet and no-data verdicts; the status entry.
 """
@@ -100,6 +100,21 @@ def test_no_data_in_long_window_never_fires(missing_long: EventCounts | str | No
     assert verdict.firing == ()
     assert verdict.no_data_windows == (HOUR, 2 * HOUR, 6 * HOUR, DAY, 3 * DAY)
     assert verdict.burn_rates[HOUR] is None
+
+
+def test_restart_rebuilds_windows_before_alerting() -> None:
+    # The sidecars restarted 10 minutes ago and are burning hot: the counts of every window are really the
+    # last 10 minutes. Only windows that history covers are judged, so nothing pages until 1h is covered.
+    hot = all_windows(100.0)
+    ten_minutes = evaluate(hot, history_s=600)
+    assert ten_minutes.severity is None
+    assert ten_minutes.no_data_windows == (1800.0, HOUR, 2 * HOUR, 6 * HOUR, DAY, 3 * DAY)
+    assert ten_minutes.burn_rates[300.0] == pytest.approx(100.0)
+    assert evaluate(hot, history_s=0.85 * HOUR).severity is None
+    fifty_four_minutes = evaluate(hot, history_s=0.9 * HOUR)
+    assert fifty_four_minutes.severity is Severity.PAGE
+    assert fifty_four_minutes.rule == SRE_WORKBOOK_RULES[0]
+    assert evaluate(hot, history_s=1800, min_coverage=0.5).rule == SRE_WORKBOOK_RULES[0]
 
 
 def test_min_events_makes_thin_windows_no_data() -> None:
