@@ -8,7 +8,9 @@ We test these aspects:
   - requests without any 5xx series give an error ratio of 0 (not "no data"); no requests give no series
     and no alert;
   - a latency SLO burning at 2× fires only its ticket; accuracy at 10% errors on a 95% SLO fires a ticket;
-  - a latency threshold that is not a bucket bound raises the bucket-missing alert.
+  - a latency threshold that is not a bucket bound raises the bucket-missing alert;
+  - Prometheus and the operator's own evaluation (evaluate_burn) agree on the severities for a range of
+    steady error rates, for 30d and 28d periods.
 Skipped with a reason when promtool is not installed (``apt-get install prometheus``).
 """
 
@@ -24,6 +26,9 @@ import yaml
 
 from modelmonitor.api.validation import parse_spec
 from modelmonitor.rules.prometheus_rule import BUCKET_ALERT_NAME, BURN_ALERT_NAME, build_prometheus_rule
+from modelmonitor.slo.alerting import evaluate_burn
+from modelmonitor.slo.burn_rate import EventCounts
+from modelmonitor.slo.windows import DAY, rules_for_period, windows_of
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(
@@ -39,6 +44,10 @@ SPEC: dict[str, Any] = {
         {"name": "stability", "sli": "drift", "objective": 90},
     ],
 }
+AVAILABILITY_SLO = {"name": "availability", "sli": "error-rate", "objective": 99.9}
+# Each rule test loads only the SLOs it judges: promtool evaluates every rule at every step.
+AVAILABILITY_ONLY: dict[str, Any] = {**SPEC, "slos": SPEC["slos"][:1]}
+LATENCY_AND_ACCURACY: dict[str, Any] = {**SPEC, "slos": SPEC["slos"][1:3]}
 SERIES = '{model="fraud",version="v1",cohort="stable"'
 
 
@@ -52,9 +61,11 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
-def alert(slo: str, sli: str, severity: str, name: str = BURN_ALERT_NAME) -> dict[str, Any]:
+def alert(
+    slo: str, sli: str, severity: str, name: str = BURN_ALERT_NAME, spec: dict[str, Any] = SPEC
+) -> dict[str, Any]:
     """The expected alert, labels and annotations taken from the generated rule of that name and severity."""
-    for group in groups():
+    for group in groups(spec):
         for rule in group["rules"]:
             labels = rule.get("labels", {})
             if rule.get("alert") == name and labels.get("slo") == slo and labels.get("severity") == severity:
@@ -63,7 +74,7 @@ def alert(slo: str, sli: str, severity: str, name: str = BURN_ALERT_NAME) -> dic
     raise AssertionError(f"no {name} rule for {slo}/{severity}")
 
 
-def requests(good_per_minute: int, bad_per_minute: int, minutes: int = 180) -> list[dict[str, str]]:
+def requests(good_per_minute: int, bad_per_minute: int, minutes: int = 125) -> list[dict[str, str]]:
     series = [
         {"series": f'modelmonitor_requests_total{SERIES},code="2xx"}}', "values": f"0+{good_per_minute}x{minutes}"}
     ]
@@ -74,7 +85,7 @@ def requests(good_per_minute: int, bad_per_minute: int, minutes: int = 180) -> l
     return series
 
 
-def latency(per_bound: dict[str, int], minutes: int = 180) -> list[dict[str, str]]:
+def latency(per_bound: dict[str, int], minutes: int = 125) -> list[dict[str, str]]:
     name = "modelmonitor_request_duration_seconds"
     series = [
         {"series": f'{name}_bucket{SERIES},le="{le}"}}', "values": f"0+{count}x{minutes}"}
@@ -84,12 +95,12 @@ def latency(per_bound: dict[str, int], minutes: int = 180) -> list[dict[str, str
     return series
 
 
-def run_rule_tests(tmp_path: Path, tests: list[dict[str, Any]]) -> None:
+def run_rule_tests(tmp_path: Path, tests: list[dict[str, Any]], spec: dict[str, Any] = SPEC) -> None:
     rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(yaml.safe_dump({"groups": groups()}, sort_keys=False))
+    rules_file.write_text(yaml.safe_dump({"groups": groups(spec)}, sort_keys=False))
     test_file = tmp_path / "test.yaml"
     test_file.write_text(
-        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests}, sort_keys=False)
+        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "5m", "tests": tests}, sort_keys=False)
     )
     result = promtool("test", "rules", str(test_file))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -109,7 +120,8 @@ def test_five_percent_errors_page_and_a_twentieth_of_a_percent_does_not(tmp_path
     ids = '{slo_id="ml-fraud-availability"}'
     run_rule_tests(
         tmp_path,
-        [
+        spec=AVAILABILITY_ONLY,
+        tests=[
             {
                 "interval": "1m",
                 "input_series": requests(95, 5),
@@ -118,8 +130,8 @@ def test_five_percent_errors_page_and_a_twentieth_of_a_percent_does_not(tmp_path
                         "eval_time": "120m",
                         "alertname": BURN_ALERT_NAME,
                         "exp_alerts": [
-                            alert("availability", "error-rate", "page"),
-                            alert("availability", "error-rate", "ticket"),
+                            alert("availability", "error-rate", "page", spec=AVAILABILITY_ONLY),
+                            alert("availability", "error-rate", "ticket", spec=AVAILABILITY_ONLY),
                         ],
                     },
                 ],
@@ -163,7 +175,7 @@ def test_five_percent_errors_page_and_a_twentieth_of_a_percent_does_not(tmp_path
                 "interval": "1m",
                 "input_series": requests(9995, 5),
                 "alert_rule_test": [
-                    {"eval_time": t, "alertname": BURN_ALERT_NAME, "exp_alerts": []} for t in ("30m", "120m", "180m")
+                    {"eval_time": t, "alertname": BURN_ALERT_NAME, "exp_alerts": []} for t in ("30m", "60m", "120m")
                 ],
                 "promql_expr_test": [
                     {
@@ -188,7 +200,8 @@ def test_no_5xx_series_is_zero_errors_and_no_traffic_is_no_data(tmp_path: Path) 
     labels = '{model="fraud",monitor="fraud",namespace="ml",slo="availability",slo_id="ml-fraud-availability"'
     run_rule_tests(
         tmp_path,
-        [
+        spec=AVAILABILITY_ONLY,
+        tests=[
             {
                 "interval": "1m",
                 "input_series": requests(100, 0),
@@ -220,7 +233,8 @@ def test_latency_and_accuracy_burn_tickets(tmp_path: Path) -> None:
     feedback = "modelmonitor_feedback_predictions_total"
     run_rule_tests(
         tmp_path,
-        [
+        spec=LATENCY_AND_ACCURACY,
+        tests=[
             {
                 "interval": "1m",
                 # 2% of requests slower than 0.3 s against a 99% objective: burn rate 2, ticket only.
@@ -229,7 +243,7 @@ def test_latency_and_accuracy_burn_tickets(tmp_path: Path) -> None:
                     {
                         "eval_time": "120m",
                         "alertname": BURN_ALERT_NAME,
-                        "exp_alerts": [alert("latency", "latency", "ticket")],
+                        "exp_alerts": [alert("latency", "latency", "ticket", spec=LATENCY_AND_ACCURACY)],
                     },
                     {"eval_time": "120m", "alertname": BUCKET_ALERT_NAME, "exp_alerts": []},
                 ],
@@ -245,7 +259,7 @@ def test_latency_and_accuracy_burn_tickets(tmp_path: Path) -> None:
                     {
                         "eval_time": "120m",
                         "alertname": BURN_ALERT_NAME,
-                        "exp_alerts": [alert("accuracy", "accuracy", "ticket")],
+                        "exp_alerts": [alert("accuracy", "accuracy", "ticket", spec=LATENCY_AND_ACCURACY)],
                     },
                 ],
             },
@@ -258,9 +272,30 @@ def test_latency_and_accuracy_burn_tickets(tmp_path: Path) -> None:
                     {
                         "eval_time": "120m",
                         "alertname": BUCKET_ALERT_NAME,
-                        "exp_alerts": [alert("latency", "latency", "ticket", name=BUCKET_ALERT_NAME)],
+                        "exp_alerts": [
+                            alert("latency", "latency", "ticket", name=BUCKET_ALERT_NAME, spec=LATENCY_AND_ACCURACY)
+                        ],
                     },
                 ],
             },
         ],
     )
+
+
+@pytest.mark.parametrize("window", ["30d", "28d"])
+def test_prometheus_agrees_with_evaluate_burn(tmp_path: Path, window: str) -> None:
+    spec = {"target": {"deployment": "fraud"}, "slos": [AVAILABILITY_SLO | {"window": window}]}
+    rules = rules_for_period({"30d": 30, "28d": 28}[window] * DAY)
+    tests = []
+    for bad_per_10000 in (5, 15, 40, 100, 200):
+        counts = EventCounts.from_bad(bad_per_10000, 10000)
+        verdict = evaluate_burn(rules, dict.fromkeys(windows_of(rules), counts), 99.9)
+        expected = [alert("availability", "error-rate", s.value, spec=spec) for s in sorted(verdict.severities)]
+        tests.append(
+            {
+                "interval": "1m",
+                "input_series": requests(10000 - bad_per_10000, bad_per_10000, minutes=125),
+                "alert_rule_test": [{"eval_time": "120m", "alertname": BURN_ALERT_NAME, "exp_alerts": expected}],
+            }
+        )
+    run_rule_tests(tmp_path, tests, spec)
