@@ -5,7 +5,8 @@ We test these aspects:
 - the fingerprint is stable, independent of label order, and distinguishes values;
 - an alert needs an alertname, valid label names, string values and zone-aware times;
 - the alert copies its labels (later mutation by the caller does not change it);
-- status follows the end time; name and severity come from labels; with_times keeps the identity.
+- status follows the end time; name and severity come from labels; with_times keeps the identity;
+- the doctests hold.
 """
 
 from __future__ import annotations
@@ -90,3 +91,12 @@ def test_with_times_keeps_identity() -> None:
     assert alert.starts_at is None
     with pytest.raises(ValueError, match="time zone"):
         alert.with_times(datetime(2026, 1, 1), None)
+
+
+def test_doctests() -> None:
+    import doctest
+
+    from modelmonitor.alerts import model
+
+    result = doctest.testmod(model)
+    assert (result.attempted > 0, result.failed) == (True, 0)
