@@ -136,7 +136,10 @@ def group_labels_of(alert: Alert, group_by: Sequence[str]) -> dict[str, str]:
 
 def group_key(route: Route, group_labels: Mapping[str, str]) -> str:
     """Alertmanager-style group key, e.g. ``page:{model="fraud",version="v2"}``."""
-    inner = ",".join(f'{name}="{value}"' for name, value in sorted(group_labels.items()))
+    def quoted(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+
+    inner = ",".join(f'{name}="{quoted(value)}"' for name, value in sorted(group_labels.items()))
     return f"{route.value}:{{{inner}}}"
 
 

@@ -263,6 +263,7 @@ def test_naive_now_and_bad_intervals_are_rejected() -> None:
 
 def test_group_key_format() -> None:
     assert group_key(Route.PAGE, {"version": "v2", "model": "m"}) == 'page:{model="m",version="v2"}'
+    assert group_key(Route.DEFAULT, {"model": 'a"b\\c'}) == 'default:{model="a\\"b\\\\c"}'
 
 
 def test_webhook_routing_from_spec() -> None:
