@@ -136,6 +136,7 @@ def group_labels_of(alert: Alert, group_by: Sequence[str]) -> dict[str, str]:
 
 def group_key(route: Route, group_labels: Mapping[str, str]) -> str:
     """Alertmanager-style group key, e.g. ``page:{model="fraud",version="v2"}``."""
+
     def quoted(value: str) -> str:
         return value.replace("\\", "\\\\").replace('"', '\\"')
 
