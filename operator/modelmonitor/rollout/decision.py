@@ -229,7 +229,7 @@ class _Machine:
         if canary is None or canary == state.revision:
             return state, [], []
         if canary == self.obs.stable_revision:
-            if state.state is RolloutPhase.IDLE:
+            if state.state is RolloutPhase.IDLE and state.message is None:
                 return _message(state, "canary pod template matches the stable one: nothing to roll out"), [], []
             return state, [], []
         if self.spec.paused:
@@ -363,23 +363,21 @@ class _Machine:
         waiting = "; ".join(r.message for r in results if r.verdict is Verdict.INSUFFICIENT)
         since = state.holding_since if state.holding_since is not None else self.now
         deadline = since + self.deadline
+        stalled_message = (
+            f"stalled at step {state.step + 1} ({state.weight}%): no decision within the progress deadline "
+            f"{self.spec.progress_deadline} (passed {format_time(deadline)}): {waiting}; "
+            "never rolled back for lack of evidence"
+        )
         if state.state is RolloutPhase.STALLED:
-            message = f"stalled at step {state.step + 1} ({state.weight}%) since {format_time(deadline)}: {waiting}"
-            return _message(state, message), []
+            return _message(state, stalled_message), []
         if self.now >= deadline:
-            message = (
-                f"stalled at step {state.step + 1} ({state.weight}%): no decision within the progress deadline "
-                f"{self.spec.progress_deadline}: {waiting}; never rolled back for lack of evidence"
-            )
-            next_state = state.evolve(state=RolloutPhase.STALLED, holding_since=since, message=message)
+            next_state = state.evolve(state=RolloutPhase.STALLED, holding_since=since, message=stalled_message)
             actions: list[Action] = [
-                EmitEvent("RolloutStalled", message, warning=True),
+                EmitEvent("RolloutStalled", stalled_message, warning=True),
                 SetCondition(
-                    ConditionType.CANARY_PROGRESSING, ConditionStatus.FALSE, "ProgressDeadlineExceeded", message
+                    ConditionType.CANARY_PROGRESSING, ConditionStatus.FALSE, "ProgressDeadlineExceeded", stalled_message
                 ),
-                Notify(
-                    "ticket", f"canary revision {state.revision} stalled: insufficient evidence", {"waiting": waiting}
-                ),
+                Notify("ticket", f"canary revision {state.revision} stalled: insufficient evidence", {"why": waiting}),
             ]
             return next_state, actions
         message = (
