@@ -116,7 +116,8 @@ def test_erroring_canary_rolls_back_within_two_intervals_with_a_full_reason() ->
     state, ticks = run(spec, world, until=30 * MINUTE)
 
     started = ticks[0]
-    assert ScaleCanary(1) in started.decision.actions and ScaleStable(9) in started.decision.actions
+    assert ScaleCanary(1) in started.decision.actions
+    assert ScaleStable(9) in started.decision.actions
     rolled_back = first(ticks, RolloutPhase.ROLLED_BACK)
     assert rolled_back is not None
     # Enough samples once the first interval has passed (300 requests >= 200): two checks later.
@@ -137,7 +138,9 @@ def test_erroring_canary_rolls_back_within_two_intervals_with_a_full_reason() ->
     rolled = next(c for c in conditions if c.type == ConditionType.ROLLED_BACK)
     for text in ("burn-rate", "50 > 2", "300 requests", "window 5m", "change the canary pod template"):
         assert text in rolled.message
-    assert any(isinstance(a, EmitEvent) and a.warning and a.reason == "RolledBack" for a in rolled_back.decision.actions)
+    assert any(
+        isinstance(a, EmitEvent) and a.warning and a.reason == "RolledBack" for a in rolled_back.decision.actions
+    )
     assert any(isinstance(a, Notify) and a.severity == "page" for a in rolled_back.decision.actions)
     # Rollback restores the stable replicas before scaling the canary away (capacity first).
     patches = rolled_back.decision.patches
@@ -154,13 +157,14 @@ def test_first_failed_check_is_reported_but_not_yet_a_rollback() -> None:
     assert last.state.state is RolloutPhase.PROGRESSING
     assert last.state.failed_checks == 1
     assert [a.reason for a in last.actions if isinstance(a, EmitEvent)] == ["CanaryCheckFailed"]
-    assert last.state.message is not None and last.state.message.startswith("check 1/2 failed")
+    assert last.state.message is not None
+    assert last.state.message.startswith("check 1/2 failed")
 
 
 def test_prediction_shift_rolls_back() -> None:
     world = World()
     with_behaviour(world, "v2", predictions=(0.1, 0.2, 0.3, 0.4))
-    state, ticks = run(canary(), world, until=30 * MINUTE)
+    state, _ticks = run(canary(), world, until=30 * MINUTE)
     assert state.state is RolloutPhase.ROLLED_BACK
     assert state.reason is not None
     assert state.reason["gate"] == "prediction-shift"
@@ -177,7 +181,8 @@ def test_error_ratio_gate_alone_rolls_back() -> None:
     )
     state, _ = run(spec, world, until=30 * MINUTE)
     assert state.state is RolloutPhase.ROLLED_BACK
-    assert state.reason is not None and state.reason["gate"] == "error-ratio"
+    assert state.reason is not None
+    assert state.reason["gate"] == "error-ratio"
     assert "canary 5.00% of 300 requests vs stable 0.11% of 2700" in (state.message or "")
 
 
@@ -185,7 +190,8 @@ def test_slow_canary_rolls_back_on_latency() -> None:
     world = World()
     with_behaviour(world, "v2", p99_seconds=0.3)
     state, _ = run(canary(), world, until=30 * MINUTE)
-    assert state.reason is not None and state.reason["gate"] == "latency-p99-ratio"
+    assert state.reason is not None
+    assert state.reason["gate"] == "latency-p99-ratio"
     assert state.reason["value"] == pytest.approx(3.0)
 
 
@@ -202,19 +208,26 @@ def test_healthy_canary_walks_all_steps_is_promoted_and_baked() -> None:
             weights.append(w)
     assert weights == [10, 25, 50]
     replica_changes = [a for a in all_actions(ticks) if isinstance(a, ScaleCanary | ScaleStable)]
-    assert replica_changes[:6] == [ScaleCanary(1), ScaleStable(9), ScaleCanary(3), ScaleStable(7)] + [
+    assert replica_changes[:6] == [
+        ScaleCanary(1),
+        ScaleStable(9),
+        ScaleCanary(3),
+        ScaleStable(7),
         ScaleCanary(5),
         ScaleStable(5),
     ]
     promoting = first(ticks, RolloutPhase.PROMOTING)
-    assert promoting is not None and promoting.now == 15 * MINUTE
+    assert promoting is not None
+    assert promoting.now == 15 * MINUTE
     assert promoting.decision.patches == (PromoteTemplate("v2"), ScaleStable(10))
     baking = first(ticks, RolloutPhase.BAKING)
-    assert baking is not None and baking.now == 15 * MINUTE + 30
+    assert baking is not None
+    assert baking.now == 15 * MINUTE + 30
     assert baking.decision.patches == (ScaleCanary(0),)
     assert baking.decision.phase is Phase.PROMOTED
     done = first(ticks, RolloutPhase.PROMOTED)
-    assert done is not None and done.now == baking.now + 15 * MINUTE
+    assert done is not None
+    assert done.now == baking.now + 15 * MINUTE
     assert state.state is RolloutPhase.PROMOTED
     assert state.last_good_revision == "v2"
     assert (world.stable_revision, world.stable_replicas, world.canary_replicas) == ("v2", 10, 0)
@@ -248,14 +261,16 @@ def test_bake_breach_restores_the_previous_template() -> None:
     assert world.stable_revision == "v1"
     assert state.rolled_back_from == "v2"
     assert state.last_good_revision == "v1"
-    assert state.reason is not None and state.reason["gate"] == "burn-rate"
+    assert state.reason is not None
+    assert state.reason["gate"] == "burn-rate"
 
 
 def test_steps_without_100_promote_after_the_last_step() -> None:
     state, ticks = run(canary(steps=[20, 60]), World(), until=40 * MINUTE)
     assert state.state is RolloutPhase.PROMOTED
     promoting = first(ticks, RolloutPhase.PROMOTING)
-    assert promoting is not None and promoting.now == 10 * MINUTE
+    assert promoting is not None
+    assert promoting.now == 10 * MINUTE
 
 
 def test_single_100_step_promotes_under_the_bake_guard_only() -> None:
@@ -274,10 +289,12 @@ def test_low_traffic_holds_never_fails_and_stalls_at_the_deadline() -> None:
     assert all(t.decision.state.failed_checks == 0 for t in ticks)
     assert first(ticks, RolloutPhase.ROLLED_BACK) is None
     holding = first(ticks, RolloutPhase.HOLDING)
-    assert holding is not None and holding.now == 5 * MINUTE
+    assert holding is not None
+    assert holding.now == 5 * MINUTE
     assert "traffic: 30/200 requests" in (holding.decision.state.message or "")
     stalled = first(ticks, RolloutPhase.STALLED)
-    assert stalled is not None and stalled.now == 5 * MINUTE + 60 * MINUTE
+    assert stalled is not None
+    assert stalled.now == 5 * MINUTE + 60 * MINUTE
     assert state.state is RolloutPhase.STALLED
     assert "never rolled back for lack of evidence" in (stalled.decision.state.message or "")
     notifications = [a for a in all_actions(ticks) if isinstance(a, Notify)]
@@ -313,7 +330,8 @@ def test_accuracy_drop_rolls_back_once_labels_arrive() -> None:
     with_behaviour(world, "v2", accuracy=0.85)
     state, _ = run(canary(gates=Gates(max_accuracy_drop=0.02)), world, until=20 * MINUTE)
     assert state.state is RolloutPhase.ROLLED_BACK
-    assert state.reason is not None and state.reason["gate"] == "accuracy-drop"
+    assert state.reason is not None
+    assert state.reason["gate"] == "accuracy-drop"
     assert state.reason["samples"] == 150
 
 
@@ -329,11 +347,12 @@ def test_failed_checks_are_consecutive_a_pass_resets_them() -> None:
         bad = int(now // (5 * MINUTE)) % 2 == 1
         with_behaviour(w, "v2", error_rate=0.05 if bad else 0.001)
 
-    state, ticks = run(spec, world, until=40 * MINUTE, before_tick=alternate)
+    _state, ticks = run(spec, world, until=40 * MINUTE, before_tick=alternate)
     counts = [t.decision.state.failed_checks for t in ticks]
     assert max(counts) == 1
     assert first(ticks, RolloutPhase.ROLLED_BACK) is None
-    assert 1 in counts and counts[-1] in (0, 1)
+    assert 1 in counts
+    assert counts[-1] in (0, 1)
 
 
 def test_three_consecutive_failures_needed_when_max_is_three() -> None:
@@ -341,7 +360,8 @@ def test_three_consecutive_failures_needed_when_max_is_three() -> None:
     with_behaviour(world, "v2", error_rate=0.05)
     _, ticks = run(canary(max_failed_checks=3), world, until=30 * MINUTE)
     rolled_back = first(ticks, RolloutPhase.ROLLED_BACK)
-    assert rolled_back is not None and rolled_back.now == 15 * MINUTE
+    assert rolled_back is not None
+    assert rolled_back.now == 15 * MINUTE
 
 
 def test_freeze_policy_holds_replicas_instead_of_rolling_back() -> None:
@@ -349,7 +369,8 @@ def test_freeze_policy_holds_replicas_instead_of_rolling_back() -> None:
     with_behaviour(world, "v2", error_rate=0.05)
     state, ticks = run(canary(failure_policy=FailurePolicy.FREEZE), world, until=30 * MINUTE)
     frozen = first(ticks, RolloutPhase.FROZEN)
-    assert frozen is not None and frozen.now == 10 * MINUTE
+    assert frozen is not None
+    assert frozen.now == 10 * MINUTE
     assert frozen.decision.patches == ()
     assert (world.canary_replicas, world.stable_replicas) == (1, 9)
     assert state.state is RolloutPhase.FROZEN
@@ -362,7 +383,9 @@ def test_abort_unfreezes_by_rolling_back() -> None:
     with_behaviour(world, "v2", error_rate=0.05)
     state, _ = run(canary(failure_policy=FailurePolicy.FREEZE), world, until=12 * MINUTE)
     world.abort_request = "ops-1"
-    state, ticks = run(canary(failure_policy=FailurePolicy.FREEZE), world, state=state, start=13 * MINUTE, until=14 * MINUTE)
+    state, ticks = run(
+        canary(failure_policy=FailurePolicy.FREEZE), world, state=state, start=13 * MINUTE, until=14 * MINUTE
+    )
     assert state.state is RolloutPhase.ROLLED_BACK
     assert ticks[0].decision.patches == (ScaleStable(10), ScaleCanary(0))
 
@@ -401,7 +424,8 @@ def test_abort_annotation_rolls_back_once() -> None:
     state, ticks = run(canary(), world, state=state, start=6 * MINUTE + 30, until=20 * MINUTE)
     assert ticks[0].decision.state.state is RolloutPhase.ROLLED_BACK
     assert ticks[0].decision.patches == (ScaleStable(10), ScaleCanary(0))
-    assert state.reason is not None and state.reason["gate"] == "manual-abort"
+    assert state.reason is not None
+    assert state.reason["gate"] == "manual-abort"
     assert all(t.decision.actions == () for t in ticks[1:])
 
 
@@ -442,7 +466,8 @@ def test_dry_run_reports_without_patching() -> None:
     assert state.last_good_revision == "v1"  # nothing was promoted
     assert (state.message or "").startswith("[dry-run] ")
     events = [a for a in all_actions(ticks) if isinstance(a, EmitEvent)]
-    assert events and all(e.message.startswith("[dry-run] ") for e in events)
+    assert events
+    assert all(e.message.startswith("[dry-run] ") for e in events)
     assert (world.canary_replicas, world.stable_replicas, world.stable_revision) == (1, 9, "v1")
 
 
@@ -453,7 +478,8 @@ def test_dry_run_reports_a_rollback_it_does_not_do() -> None:
     assert state.state is RolloutPhase.ROLLED_BACK
     assert all(t.decision.patches == () for t in ticks)
     notes = [a for a in all_actions(ticks) if isinstance(a, Notify)]
-    assert notes and notes[0].summary.startswith("[dry-run] ")
+    assert notes
+    assert notes[0].summary.startswith("[dry-run] ")
 
 
 # -- never stuck on a failed spec -----------------------------------------------------------------
@@ -474,7 +500,8 @@ def test_new_canary_template_after_rollback_restarts_the_rollout() -> None:
     assert "new canary revision v3 after rollback of v2" in (restart.state.message or "")
     assert [a.reason for a in restart.actions if isinstance(a, EmitEvent)] == ["RolloutRestarted"]
     assert restart.patches == (ScaleCanary(1), ScaleStable(9))
-    assert restart.state.failed_checks == 0 and restart.state.reason is None
+    assert restart.state.failed_checks == 0
+    assert restart.state.reason is None
 
 
 def test_template_change_mid_rollout_restarts_at_the_first_step() -> None:
