@@ -163,8 +163,10 @@ def jensen_shannon_distance(p: Sequence[float], q: Sequence[float]) -> float:
     a = a / a.sum()
     b = b / b.sum()
     m = 0.5 * (a + b)
-    kl_a = float(np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0) / m), 0.0)))
-    kl_b = float(np.sum(np.where(b > 0, b * np.log(np.where(b > 0, b, 1.0) / m), 0.0)))
+    # 0 * log(0 / m) is 0; where a > 0, m >= a / 2 > 0, so only those bins are summed.
+    in_a, in_b = a > 0, b > 0
+    kl_a = float(np.sum(a[in_a] * np.log(a[in_a] / m[in_a])))
+    kl_b = float(np.sum(b[in_b] * np.log(b[in_b] / m[in_b])))
     return math.sqrt(max(0.0, 0.5 * (kl_a + kl_b)))
 
 

@@ -201,7 +201,7 @@ def test_slow_canary_rolls_back_on_latency() -> None:
 def test_healthy_canary_walks_all_steps_is_promoted_and_baked() -> None:
     world = World()
     state, ticks = run(canary(), world, until=60 * MINUTE)
-    weights = []
+    weights: list[int] = []
     for t in ticks:
         w = t.decision.state.weight
         if t.decision.state.state is RolloutPhase.PROGRESSING and (not weights or weights[-1] != w):
