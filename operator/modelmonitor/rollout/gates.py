@@ -191,7 +191,10 @@ def wilson_interval(successes: int, trials: int, z: float = WILSON_Z) -> tuple[f
     centre = p + z2 / (2 * trials)
     spread = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
     denominator = 1 + z2 / trials
-    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+    # The bounds are exactly 0 and 1 at the edges; the formula gets there only up to rounding.
+    low = 0.0 if successes == 0 else max(0.0, (centre - spread) / denominator)
+    high = 1.0 if successes == trials else min(1.0, (centre + spread) / denominator)
+    return low, high
 
 
 def evaluate_gates(

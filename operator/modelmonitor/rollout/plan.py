@@ -232,14 +232,14 @@ def merge_patch(current: Any, wanted: Any) -> Any:
     if not isinstance(current, Mapping) or not isinstance(wanted, Mapping):
         return copy.deepcopy(wanted)
     patch: dict[str, Any] = {}
-    for key in current:
-        if key not in wanted:
-            patch[key] = None
     for key, value in wanted.items():
         if key not in current:
             patch[key] = copy.deepcopy(value)
         elif current[key] != value:
             patch[key] = merge_patch(current[key], value) if isinstance(value, Mapping) else copy.deepcopy(value)
+    for key in current:
+        if key not in wanted:
+            patch[key] = None
     return patch
 
 
