@@ -201,13 +201,13 @@ class _Machine:
     # -- manual control -------------------------------------------------------------------------
 
     def _manual(self, state: RolloutState) -> _Step | None:
-        abort = _request("abort", self.obs.abort_request, state)
+        abort = _request(self.obs.abort_request, state.handled_abort)
         if abort is not None and state.state in ACTIVE_PHASES | {RolloutPhase.FROZEN, RolloutPhase.BAKING}:
-            state = state.evolve(handled_request=abort)
+            state = state.evolve(handled_abort=abort)
             message = f"rollout of revision {state.revision} aborted by annotation modelmonitor.io/abort"
             reason = {"gate": "manual-abort", "message": message}
             return self._roll_back(state, message, reason, condition_reason="Aborted")
-        promote = _request("promote", self.obs.promote_request, state)
+        promote = _request(self.obs.promote_request, state.handled_promote)
         promotable = ACTIVE_PHASES - {RolloutPhase.PROMOTING} | {RolloutPhase.FROZEN, RolloutPhase.ROLLED_BACK}
         if (
             promote is not None
@@ -215,10 +215,10 @@ class _Machine:
             and self.obs.canary_revision is not None
             and self.obs.canary_revision == state.revision
         ):
-            state = state.evolve(handled_request=promote)
+            state = state.evolve(handled_promote=promote)
             return self._promote(state, "promoted by annotation modelmonitor.io/promote, skipping the remaining steps")
         if promote is not None and state.state is RolloutPhase.BAKING:
-            state = state.evolve(handled_request=promote)
+            state = state.evolve(handled_promote=promote)
             return self._succeed(state, f"revision {state.revision} accepted by annotation modelmonitor.io/promote")
         return None
 
@@ -257,7 +257,9 @@ class _Machine:
             last_good_revision=state.last_good_revision or self.obs.stable_revision,
             total_replicas=total,
             step_started_at=self.now,
-            handled_request=state.handled_request,
+            # Annotation values already present when a rollout starts are stale: only a new value acts.
+            handled_abort=self.obs.abort_request,
+            handled_promote=self.obs.promote_request,
         )
         if not self.steps:
             return self._promote(base, f"{headline}: no step below 100%, promoting under the bake guard only")
@@ -570,12 +572,9 @@ class _Machine:
 _NOTHING = CohortObservation(requests=0)
 
 
-def _request(kind: str, value: str | None, state: RolloutState) -> str | None:
-    """The handled-request token for a manual annotation, or None if absent or already acted on."""
-    if value is None:
-        return None
-    token = f"{kind}:{value}"
-    return None if token == state.handled_request else token
+def _request(value: str | None, handled: str | None) -> str | None:
+    """A manual annotation's value if it asks for something not yet done, else None."""
+    return None if value is None or value == handled else value
 
 
 def _message(state: RolloutState, message: str) -> RolloutState:

@@ -58,8 +58,9 @@ class RolloutState:
 
     Times are Unix seconds. ``stable_revision`` is the stable template the rollout started from
     (what a post-promotion breach restores); ``last_good_revision`` only moves once a promoted
-    revision has baked. ``handled_request`` is the last promote/abort annotation value acted on,
-    so a manual request is honoured once however often it is observed.
+    revision has baked. ``handled_abort`` and ``handled_promote`` are the last values of the
+    abort and promote annotations acted on (or present when the rollout started), so a manual
+    request is honoured once however often it is observed, and a stale one never acts.
     """
 
     state: RolloutPhase = RolloutPhase.IDLE
@@ -77,7 +78,8 @@ class RolloutState:
     holding_since: float | None = None
     bake_until: float | None = None
     reason: Mapping[str, Any] | None = field(default=None, compare=True)
-    handled_request: str | None = None
+    handled_abort: str | None = None
+    handled_promote: str | None = None
     overdue: bool = False
 
     def __post_init__(self) -> None:

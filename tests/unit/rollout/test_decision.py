@@ -10,7 +10,7 @@ We test these aspects:
 - low traffic holds, is never a failure and stalls at the progress deadline with one alert;
 - maxFailedChecks counts consecutive failures (a pass resets);
 - freeze holds replicas instead of rolling back; paused holds and resumes;
-- abort and promote annotations act once; dry-run reports without patch actions;
+- abort and promote annotations act once (a value present at the start is stale); dry-run reports without patch actions;
 - a new canary template after a rollback restarts the rollout and status says so; a template
   change mid-rollout restarts at step 1; a missing canary restores the stable replicas;
 - a promotion that never rolls out raises one warning at the deadline;
@@ -437,7 +437,7 @@ def test_promote_annotation_skips_the_remaining_steps() -> None:
     assert ticks[0].decision.state.state is RolloutPhase.PROMOTING
     assert PromoteTemplate("v2") in ticks[0].decision.patches
     assert first(ticks, RolloutPhase.BAKING) is not None
-    assert state.handled_request == "promote:now"
+    assert state.handled_promote == "now"
 
 
 def test_promote_annotation_overrides_a_rollback() -> None:
@@ -633,3 +633,14 @@ def test_every_tick_is_idempotent(error_rate: float, rps: float) -> None:
     with_behaviour(world, "v2", error_rate=error_rate)
     state, _ = run(canary(), world, until=90 * MINUTE, tick=60.0)  # run() asserts idempotence at every tick
     assert state.state is not RolloutPhase.IDLE
+
+
+def test_annotation_present_when_a_rollout_starts_is_stale() -> None:
+    world = World()
+    world.abort_request = "left-over-from-last-week"
+    state, ticks = run(canary(), world, until=6 * MINUTE)
+    assert first(ticks, RolloutPhase.ROLLED_BACK) is None
+    assert state.weight == 25
+    world.abort_request = "again"
+    state, _ = run(canary(), world, state=state, start=6 * MINUTE + 30, until=7 * MINUTE)
+    assert state.state is RolloutPhase.ROLLED_BACK

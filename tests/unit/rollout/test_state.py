@@ -42,7 +42,8 @@ def states(draw: st.DrawFn) -> RolloutState:
         holding_since=draw(st.none() | times),
         bake_until=draw(st.none() | times),
         reason=draw(st.none() | st.fixed_dictionaries({"gate": st.just("burn-rate"), "value": st.floats(0, 100)})),
-        handled_request=draw(st.none() | st.text(min_size=1, max_size=20)),
+        handled_abort=draw(st.none() | st.text(min_size=1, max_size=20)),
+        handled_promote=draw(st.none() | st.text(min_size=1, max_size=20)),
         overdue=draw(st.booleans()),
     )
 
