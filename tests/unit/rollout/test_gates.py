@@ -10,7 +10,9 @@ We test these aspects:
 - disabled gates are absent; the traffic gate is always present;
 - overall verdict precedence: fail > insufficient > pass;
 - cohort observations reject impossible counts, naming the field;
-- the reason dict is JSON-safe (no NaN or infinity).
+- the reason dict is JSON-safe (no NaN or infinity);
+- distribution gates fail only beyond the no-shift noise level (chi-square quantile within 2% of
+  scipy, matched by simulation): identical models at minimum traffic rarely fail, gross shifts do.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import binomtest
+from scipy.stats import binomtest, chi2, norm
 
 from modelmonitor.api.spec import Gates
 from modelmonitor.rollout.gates import (
@@ -35,6 +37,7 @@ from modelmonitor.rollout.gates import (
     evaluate_guard,
     jensen_shannon_distance,
     overall_verdict,
+    shift_noise_level,
     wilson_interval,
 )
 
@@ -301,3 +304,90 @@ def test_evaluate_gates_rejects_nonsense_minimums() -> None:
         evaluate_gates(ALL_GATES, cohort(), cohort(), min_samples=0)
     with pytest.raises(ValueError, match="min_labels"):
         evaluate_gates(ALL_GATES, cohort(), cohort(), min_samples=1, min_labels=0)
+
+
+# -- distribution gates at the noise floor ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dof", [1, 2, 3, 5, 9, 19, 49, 99, 199])
+@pytest.mark.parametrize("quantile", [0.99, 0.999])
+def test_noise_level_chi_square_quantile_is_within_two_percent_of_scipy(dof: int, quantile: float) -> None:
+    n = 1000.0
+    canary_histogram = [n / (dof + 1)] * (dof + 1)
+    level = shift_noise_level(canary_histogram, canary_histogram, z=float(norm.ppf(quantile)))
+    n_eff = n / 2
+    exact = math.sqrt(float(chi2.ppf(quantile, dof)) / (8 * n_eff))
+    assert level == pytest.approx(exact, rel=0.02)
+    assert level >= exact * 0.995  # where the approximation errs, it errs towards holding
+
+
+def test_noise_level_matches_simulated_identical_models() -> None:
+    rng = np.random.default_rng(7)
+    probabilities = np.full(10, 0.1)
+    distances = [
+        jensen_shannon_distance(list(rng.multinomial(100, probabilities)), list(rng.multinomial(1000, probabilities)))
+        for _ in range(3000)
+    ]
+    simulated = float(np.quantile(distances, 0.99))
+    assert shift_noise_level([10] * 10, [100] * 10, z=float(norm.ppf(0.99))) == pytest.approx(simulated, rel=0.1)
+
+
+def test_identical_models_at_minimum_traffic_rarely_fail_the_prediction_gate() -> None:
+    # 20 prediction bins, 200 canary predictions: the raw distance of two identical models is
+    # around 0.11, over the 0.1 threshold half the time. Only shifts beyond the noise level fail.
+    rng = np.random.default_rng(11)
+    probabilities = rng.dirichlet(np.full(20, 5.0))
+    gates = Gates(max_burn_rate=None, max_latency_p99_ratio=None, max_prediction_shift=0.1)
+    raw_over_threshold = 0
+    failures = 0
+    trials = 400
+    for _ in range(trials):
+        canary_counts = tuple(float(c) for c in rng.multinomial(200, probabilities))
+        stable_counts = tuple(float(c) for c in rng.multinomial(5000, probabilities))
+        result = by_gate(
+            evaluate_gates(
+                gates,
+                cohort(200, prediction_histogram=canary_counts),
+                cohort(5000, prediction_histogram=stable_counts),
+                min_samples=200,
+            )
+        )["prediction-shift"]
+        raw_over_threshold += (result.value or 0.0) > 0.1
+        failures += result.verdict is Verdict.FAIL
+    assert raw_over_threshold > trials * 0.3  # a plain threshold would roll back healthy canaries
+    assert failures <= trials * 0.01
+
+
+def test_a_gross_shift_fails_even_on_little_traffic() -> None:
+    canary_counts = (150.0, 30.0, 20.0) + (0.0,) * 17
+    stable_counts = (250.0,) * 20
+    result = by_gate(
+        evaluate_gates(
+            ALL_GATES,
+            cohort(200, prediction_histogram=canary_counts),
+            cohort(5000, prediction_histogram=stable_counts),
+            min_samples=200,
+        )
+    )["prediction-shift"]
+    assert result.verdict is Verdict.FAIL
+
+
+def test_a_shift_within_the_noise_waits_with_its_value() -> None:
+    rng = np.random.default_rng(3)
+    probabilities = np.full(20, 0.05)
+    for _ in range(50):
+        canary_counts = tuple(float(c) for c in rng.multinomial(200, probabilities))
+        result = by_gate(
+            evaluate_gates(
+                ALL_GATES,
+                cohort(200, prediction_histogram=canary_counts),
+                cohort(5000, prediction_histogram=(250.0,) * 20),
+                min_samples=200,
+            )
+        )["prediction-shift"]
+        if result.verdict is Verdict.INSUFFICIENT:
+            assert result.value is not None
+            assert result.value > 0.1
+            assert "within the no-shift noise level" in result.message
+            return
+    pytest.fail("no draw landed between the threshold and the noise level")
