@@ -644,3 +644,25 @@ def test_annotation_present_when_a_rollout_starts_is_stale() -> None:
     world.abort_request = "again"
     state, _ = run(canary(), world, state=state, start=6 * MINUTE + 30, until=7 * MINUTE)
     assert state.state is RolloutPhase.ROLLED_BACK
+
+
+def test_evidence_that_arrives_bad_after_holding_counts_as_a_failure() -> None:
+    world = World(rps=0.1)
+    state, _ = run(canary(), world, until=10 * MINUTE)
+    assert state.state is RolloutPhase.HOLDING
+    world.rps = 1.0
+    with_behaviour(world, "v2", error_rate=0.05)
+    state, ticks = run(canary(), world, state=state, start=10 * MINUTE + 30, until=30 * MINUTE)
+    assert ticks[0].decision.state.state is RolloutPhase.PROGRESSING
+    assert ticks[0].decision.state.failed_checks == 1
+    rolled_back = first(ticks, RolloutPhase.ROLLED_BACK)
+    assert rolled_back is not None
+    assert rolled_back.now == 10 * MINUTE + 30 + 5 * MINUTE
+
+
+def test_gate_results_are_returned_for_reporting() -> None:
+    _, ticks = run(canary(), World(), until=5 * MINUTE)
+    judged = ticks[-1].decision
+    assert [r.gate for r in judged.gate_results] == ["traffic", "burn-rate", "latency-p99-ratio", "prediction-shift"]
+    assert all(r.window_seconds == 300.0 for r in judged.gate_results)
+    assert ticks[0].decision.gate_results == ()
