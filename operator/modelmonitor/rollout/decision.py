@@ -183,7 +183,8 @@ class _Machine:
         manual = self._manual(state)
         if manual is not None:
             return manual
-        if self.obs.canary_revision is None and state.state in ACTIVE_PHASES:
+        if self.obs.canary_revision is None and state.state in ACTIVE_PHASES - {RolloutPhase.PROMOTING}:
+            # While promoting, the stable Deployment already carries the template: let it finish.
             return self._canary_missing(state)
         match state.state:
             case RolloutPhase.IDLE | RolloutPhase.PROMOTED | RolloutPhase.ROLLED_BACK | RolloutPhase.FROZEN:
@@ -281,9 +282,6 @@ class _Machine:
     def _canary_missing(self, state: RolloutState) -> _Step:
         total = state.total_replicas if state.total_replicas is not None else self.obs.stable_replicas
         message = f"canary Deployment {self.spec.deployment} not found; stable restored to {total} replicas"
-        if state.state is RolloutPhase.PROMOTING:
-            # The stable Deployment already carries the canary's template: let it finish.
-            return state, [], []
         next_state = state.evolve(state=RolloutPhase.IDLE, weight=0, message=message, holding_since=None)
         actions: list[Action] = [
             ScaleStable(total),
@@ -491,9 +489,10 @@ class _Machine:
 
     def _promoting(self, state: RolloutState) -> _Step:
         if self.obs.stable_revision == state.revision and self.obs.stable_rolled_out:
+            scale_down: list[Action] = [ScaleCanary(0)] if self.obs.canary_revision is not None else []
             if self.bake_window <= 0:
                 next_state, done, _ = self._succeed(state, f"revision {state.revision} promoted (no bake window)")
-                return next_state, [ScaleCanary(0), *done], []
+                return next_state, [*scale_down, *done], []
             bake_until = self.now + self.bake_window
             message = (
                 f"revision {state.revision} promoted and rolled out; baking until {format_time(bake_until)} "
@@ -508,7 +507,7 @@ class _Machine:
                 overdue=False,
                 message=message,
             )
-            return next_state, [ScaleCanary(0), EmitEvent("Baking", message)], []
+            return next_state, [*scale_down, EmitEvent("Baking", message)], []
         started = state.step_started_at if state.step_started_at is not None else self.now
         if not state.overdue and self.now >= started + self.deadline:
             message = (

@@ -666,3 +666,20 @@ def test_gate_results_are_returned_for_reporting() -> None:
     assert [r.gate for r in judged.gate_results] == ["traffic", "burn-rate", "latency-p99-ratio", "prediction-shift"]
     assert all(r.window_seconds == 300.0 for r in judged.gate_results)
     assert ticks[0].decision.gate_results == ()
+
+
+def test_canary_deleted_while_promoting_lets_the_promotion_finish() -> None:
+    world = World(promotes_roll_out=False)
+    state, _ = run(canary(), world, until=16 * MINUTE)
+    assert state.state is RolloutPhase.PROMOTING
+    world.canary_revision = None
+    world.stable_rolled_out = True
+    state, ticks = run(canary(), world, state=state, start=16 * MINUTE + 30, until=17 * MINUTE)
+    assert ticks[0].decision.state.state is RolloutPhase.BAKING
+    assert ticks[0].decision.patches == ()  # no canary left to scale
+
+
+def test_zero_bake_window_promotes_at_once() -> None:
+    state, ticks = run(canary(bake_window="0s"), World(), until=16 * MINUTE)
+    assert state.state is RolloutPhase.PROMOTED
+    assert first(ticks, RolloutPhase.BAKING) is None
