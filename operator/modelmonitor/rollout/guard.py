@@ -100,7 +100,10 @@ def _start_bake(
 ) -> _Step:
     previous = state.last_good_revision or obs.previous_revision
     bake_until = now + settings.bake_window_seconds
-    message = f"{headline}: baking until {format_time(bake_until)}; a breach restores revision {previous}"
+    fallback = (
+        f"a breach restores revision {previous}" if previous else "no previous revision known: a breach only alerts"
+    )
+    message = f"{headline}: baking until {format_time(bake_until)}; {fallback}"
     next_state = RolloutState(
         state=RolloutPhase.BAKING,
         revision=obs.revision,
