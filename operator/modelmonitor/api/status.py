@@ -93,13 +93,31 @@ class SloStatus(StatusModel):
 class CanaryStatus(StatusModel):
     """Where a canary rollout stands."""
 
-    state: str = Field(default="Idle", description="State of the rollout state machine.")
+    state: str = Field(
+        default="Idle",
+        description="Idle, Progressing, Holding, Paused, Stalled, Promoting, Baking, Promoted, RolledBack or Frozen.",
+    )
     step: int = Field(default=0, ge=0, description="Index of the current step.")
     weight: int = Field(default=0, ge=0, le=100, description="Canary share of replicas, in percent.")
     failed_checks: int = Field(default=0, ge=0, description="Consecutive failed checks.")
     revision: str | None = Field(default=None, description="Hash of the canary pod template being rolled out.")
     last_good_revision: str | None = Field(default=None, description="Hash of the last promoted pod template.")
     message: str | None = Field(default=None, description="Why the rollout is where it is.")
+    stable_revision: str | None = Field(
+        default=None, description="Stable pod template the rollout started from; restored on a bake breach."
+    )
+    rolled_back_from: str | None = Field(default=None, description="Revision that was rolled back.")
+    total_replicas: int | None = Field(default=None, ge=0, description="Stable replicas when the rollout started.")
+    step_started_at: str | None = Field(default=None, description="RFC 3339 start of the current step or promotion.")
+    last_check_at: str | None = Field(default=None, description="RFC 3339 time of the last judged check.")
+    holding_since: str | None = Field(default=None, description="RFC 3339 time the step began waiting for evidence.")
+    bake_until: str | None = Field(default=None, description="RFC 3339 end of the post-promotion bake window.")
+    reason: dict[str, Any] | None = Field(
+        default=None, description="Why it failed: gate, value, threshold, samples, window, failedChecks, message."
+    )
+    handled_abort: str | None = Field(default=None, description="Last modelmonitor.io/abort value acted on.")
+    handled_promote: str | None = Field(default=None, description="Last modelmonitor.io/promote value acted on.")
+    overdue: bool = Field(default=False, description="The promotion passed its progress deadline.")
 
 
 class ModelMonitorStatus(StatusModel):
