@@ -1,0 +1,33 @@
+"""Turning observations into a status patch and Events, shared by the ModelMonitor handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import kopf
+
+from modelmonitor.api.status import ConditionStatus
+from modelmonitor.wiring.conditions import Observation, status_patch
+
+
+def report(body: Mapping[str, Any], patch: kopf.Patch, observations: Iterable[Observation], now: str) -> None:
+    """Put the changed status keys into ``patch``; post an Event for each condition whose reason changed."""
+    observations = list(observations)
+    status = body.get("status") if isinstance(body.get("status"), Mapping) else {}
+    generation = int((body.get("metadata") or {}).get("generation") or 0)
+    changes = status_patch(status, observations, generation=generation, now=now)
+    patch.status.update(changes)
+    before = {c.get("type"): c.get("reason") for c in status.get("conditions") or [] if isinstance(c, Mapping)}
+    for observation in observations:
+        if before.get(observation.type.value) != observation.reason:
+            kind = "Normal" if observation.status is not ConditionStatus.FALSE else "Warning"
+            if observation.type.value == "SidecarMissing":
+                kind = "Warning" if observation.status is ConditionStatus.TRUE else "Normal"
+            kopf.event(body, type=kind, reason=observation.reason, message=observation.message or observation.reason)
+
+
+def post_actions(body: Mapping[str, Any], actions: Iterable[tuple[str, str]]) -> None:
+    """One Normal Event per write the operator made."""
+    for reason, message in actions:
+        kopf.info(body, reason=reason, message=message)

@@ -1,0 +1,94 @@
+"""Kubernetes-style conditions and the status patch built from them.
+
+``lastTransitionTime`` changes only when a condition's status flips, as ``kubectl wait`` and
+``meta.SetStatusCondition`` expect; the status patch holds only what differs from the current
+status, so an operator restart that recomputes the same conditions writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from modelmonitor.api.status import Condition, ConditionStatus, ConditionType, Phase
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A condition as a handler observed it; the time and generation are stamped when it is merged."""
+
+    type: ConditionType
+    status: ConditionStatus
+    reason: str
+    message: str = ""
+
+
+def merge_conditions(
+    current: Sequence[Mapping[str, Any]] | None,
+    observations: Iterable[Observation],
+    *,
+    generation: int,
+    now: str,
+) -> list[dict[str, Any]]:
+    """Apply ``observations`` to ``current`` conditions (other types are kept, in order).
+
+    >>> first = merge_conditions([], [Observation(ConditionType.READY, ConditionStatus.TRUE, "Wired")],
+    ...                          generation=1, now="t1")
+    >>> again = merge_conditions(first, [Observation(ConditionType.READY, ConditionStatus.TRUE, "Wired", "x")],
+    ...                          generation=2, now="t2")
+    >>> again[0]["lastTransitionTime"], again[0]["observedGeneration"], again[0]["message"]
+    ('t1', 2, 'x')
+    """
+    merged: list[dict[str, Any]] = [dict(c) for c in (current or []) if isinstance(c, Mapping) and "type" in c]
+    for observation in observations:
+        index = next((i for i, c in enumerate(merged) if c.get("type") == observation.type.value), None)
+        previous = merged[index] if index is not None else None
+        unchanged = previous is not None and previous.get("status") == observation.status.value
+        condition = Condition(
+            type=observation.type.value,
+            status=observation.status,
+            reason=observation.reason,
+            message=observation.message,
+            last_transition_time=str(previous.get("lastTransitionTime") or now) if unchanged and previous else now,
+            observed_generation=generation,
+        ).model_dump(by_alias=True, mode="json")
+        if index is None:
+            merged.append(condition)
+        else:
+            merged[index] = condition
+    return merged
+
+
+def phase_of(conditions: Sequence[Mapping[str, Any]], current: str | None) -> str:
+    """The phase implied by the wiring conditions; analysis phases (Drifting...) are kept while Ready.
+
+    Not ready (invalid spec, missing target) is Degraded or Pending; ready keeps any phase the
+    analysis loop set, and turns Pending into Healthy.
+    """
+    ready = next((c for c in conditions if c.get("type") == ConditionType.READY.value), None)
+    if ready is None or ready.get("status") != ConditionStatus.TRUE.value:
+        reason = (ready or {}).get("reason")
+        return Phase.DEGRADED.value if reason == "InvalidSpec" else Phase.PENDING.value
+    if current in (None, Phase.PENDING.value, Phase.DEGRADED.value):
+        return Phase.HEALTHY.value
+    return str(current)
+
+
+def status_patch(
+    status: Mapping[str, Any] | None,
+    observations: Iterable[Observation],
+    *,
+    generation: int,
+    now: str,
+) -> dict[str, Any]:
+    """The keys of ``status`` that must change (conditions, phase, observedGeneration); empty if none."""
+    status = status or {}
+    current_conditions = status.get("conditions") if isinstance(status.get("conditions"), list) else []
+    conditions = merge_conditions(current_conditions, observations, generation=generation, now=now)
+    wanted: dict[str, Any] = {
+        "conditions": conditions,
+        "phase": phase_of(conditions, status.get("phase")),
+        "observedGeneration": generation,
+    }
+    return {key: value for key, value in wanted.items() if status.get(key) != value}

@@ -1,0 +1,80 @@
+"""Pod-template patches of the target Deployment: opt its pods into injection, and undo that.
+
+The label selects pods for the webhook; the annotations tell the webhook how to build the sidecar
+and carry the config hash, so a config change changes the template and rolls the pods. Nothing
+else of the user's Deployment is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modelmonitor.api.spec import ModelMonitorSpec
+from modelmonitor.wiring import keys
+
+
+def _template_meta(deployment: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    spec = deployment.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    meta = template.get("metadata") if isinstance(template, Mapping) else None
+    meta = meta if isinstance(meta, Mapping) else {}
+    labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), Mapping) else {}
+    return labels, annotations
+
+
+def template_annotations(*, monitor: str, spec: ModelMonitorSpec, digest: str, config_map: str) -> dict[str, str]:
+    """The annotations the operator puts on the pod template."""
+    return {
+        keys.MONITOR: monitor,
+        keys.CONFIG_HASH: digest,
+        keys.CONFIG_MAP: config_map,
+        keys.SIDECAR_PORT: str(spec.sidecar.port),
+        keys.UPSTREAM_PORT: str(spec.target.port),
+        keys.PATH_PREFIX: spec.sidecar.path_prefix,
+        keys.VERSION_LABEL: spec.model.version_label,
+    }
+
+
+def wire_patch(deployment: Mapping[str, Any], annotations: Mapping[str, str]) -> dict[str, Any] | None:
+    """A merge patch setting the inject label and ``annotations``; ``None`` when already set."""
+    labels, current = _template_meta(deployment)
+    if labels.get(keys.INJECT_LABEL) == keys.INJECT_VALUE and all(current.get(k) == v for k, v in annotations.items()):
+        return None
+    return {
+        "spec": {
+            "template": {
+                "metadata": {"labels": {keys.INJECT_LABEL: keys.INJECT_VALUE}, "annotations": dict(annotations)}
+            }
+        }
+    }
+
+
+def unwire_patch(deployment: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A merge patch removing the inject label and the operator's annotations; ``None`` if none is there."""
+    labels, annotations = _template_meta(deployment)
+    drop_labels = {keys.INJECT_LABEL: None} if keys.INJECT_LABEL in labels else {}
+    drop_annotations = {k: None for k in keys.TEMPLATE_ANNOTATIONS if k in annotations}
+    if not drop_labels and not drop_annotations:
+        return None
+    meta: dict[str, Any] = {}
+    if drop_labels:
+        meta["labels"] = drop_labels
+    if drop_annotations:
+        meta["annotations"] = drop_annotations
+    return {"spec": {"template": {"metadata": meta}}}
+
+
+def container_ports(deployment: Mapping[str, Any]) -> dict[str, int]:
+    """Named container ports of the pod template (to resolve a Service's named targetPort)."""
+    spec = deployment.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    pod_spec = template.get("spec") if isinstance(template, Mapping) else None
+    containers = pod_spec.get("containers") if isinstance(pod_spec, Mapping) else None
+    ports: dict[str, int] = {}
+    for container in containers if isinstance(containers, list) else []:
+        for port in (container.get("ports") if isinstance(container, Mapping) else None) or []:
+            if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("containerPort"), int):
+                ports[str(port["name"])] = port["containerPort"]
+    return ports
