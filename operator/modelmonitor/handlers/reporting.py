@@ -28,6 +28,6 @@ def report(body: Mapping[str, Any], patch: kopf.Patch, observations: Iterable[Ob
 
 
 def post_actions(body: Mapping[str, Any], actions: Iterable[tuple[str, str]]) -> None:
-    """One Normal Event per write the operator made."""
+    """One Normal Event per write the operator made (``kopf.event``: ``kopf.info`` obeys the posting level)."""
     for reason, message in actions:
-        kopf.info(body, reason=reason, message=message)
+        kopf.event(body, type="Normal", reason=reason, message=message)

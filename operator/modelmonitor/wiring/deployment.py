@@ -59,10 +59,12 @@ def unwire_patch(deployment: Mapping[str, Any]) -> dict[str, Any] | None:
     if not drop_labels and not drop_annotations:
         return None
     meta: dict[str, Any] = {}
+    # When only the operator's keys are there, drop the whole map: the template is then exactly
+    # as the user wrote it (the API server omits empty maps, an emulator might not).
     if drop_labels:
-        meta["labels"] = drop_labels
+        meta["labels"] = None if set(labels) <= set(drop_labels) else drop_labels
     if drop_annotations:
-        meta["annotations"] = drop_annotations
+        meta["annotations"] = None if set(annotations) <= set(drop_annotations) else drop_annotations
     return {"spec": {"template": {"metadata": meta}}}
 
 
