@@ -175,3 +175,25 @@ async def test_restart_writes_nothing_twice(emulator: StrictEmulator, operator: 
     after = {key: len(emulator.objects[key].history) for key in before}
     assert after == before
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"] == conditions
+
+
+async def test_sidecar_missing_is_reported(emulator: StrictEmulator, operator: Operator) -> None:
+    emulator.seed(DEPLOYMENTS, NS, deployment())
+    await create_monitor(emulator, monitor(target={"deployment": "fraud-scorer"}))
+    await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready")
+    pod_meta = {"labels": {keys.INJECT_LABEL: "true"}, "annotations": {keys.MONITOR: "fraud-scorer"}}
+    emulator.seed("v1/pods", NS, {"metadata": {"name": "fraud-scorer-abc", **pod_meta},
+                                  "spec": {"containers": [{"name": "model", "image": "model:1"}]}})
+    emulator.seed("v1/pods", NS, {"metadata": {"name": "fraud-scorer-def", **pod_meta},
+                                  "spec": {"containers": [{"name": "model"}, {"name": keys.SIDECAR_CONTAINER}]}})
+
+    def missing() -> dict[str, Any] | None:
+        conditions = emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"]
+        found = [c for c in conditions if c["type"] == "SidecarMissing" and c["status"] == "True"]
+        return found[0] if found else None
+
+    condition = await eventually(missing, what="SidecarMissing")
+    assert condition["reason"] == "PodsWithoutSidecar"
+    assert "fraud-scorer-abc" in condition["message"] and "fraud-scorer-def" not in condition["message"]
+    gauge = operator.context.metrics.pods_missing_sidecar.labels(NS, "fraud-scorer")
+    assert gauge._value.get() == 1
