@@ -110,5 +110,8 @@ def restore_patch(service: Mapping[str, Any], *, proxy_port: int) -> JsonPatch |
         if key in recorded and port.get("targetPort") == proxy_port:
             ops.append({"op": "test", "path": f"/spec/ports/{index}/targetPort", "value": proxy_port})
             ops.append({"op": "replace", "path": f"/spec/ports/{index}/targetPort", "value": recorded[key]})
-    ops.append({"op": "remove", "path": f"/metadata/annotations/{_escape(keys.ORIGINAL_TARGET_PORTS)}"})
+    if set(annotations) == {keys.ORIGINAL_TARGET_PORTS}:
+        ops.append({"op": "remove", "path": "/metadata/annotations"})  # the map was ours alone
+    else:
+        ops.append({"op": "remove", "path": f"/metadata/annotations/{_escape(keys.ORIGINAL_TARGET_PORTS)}"})
     return ops

@@ -1,0 +1,63 @@
+"""Conditions with Kubernetes semantics, and the minimal status patch.
+
+We test these aspects:
+- lastTransitionTime changes only when the status flips; message, reason and generation follow;
+- other condition types are kept in order; garbage entries are dropped;
+- phase: InvalidSpec -> Degraded, other not-ready -> Pending, ready -> Healthy, analysis phases kept;
+- the status patch is empty when nothing changes (a restart writes nothing).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from modelmonitor.api.status import ConditionStatus, ConditionType
+from modelmonitor.wiring.conditions import Observation, merge_conditions, phase_of, status_patch
+
+READY_TRUE = Observation(ConditionType.READY, ConditionStatus.TRUE, "Wired", "ok")
+READY_FALSE = Observation(ConditionType.READY, ConditionStatus.FALSE, "TargetNotFound", "gone")
+
+
+def test_transition_time_only_moves_on_flip() -> None:
+    first = merge_conditions([], [READY_FALSE], generation=1, now="t1")
+    same = merge_conditions(first, [Observation(ConditionType.READY, ConditionStatus.FALSE, "X", "y")],
+                            generation=2, now="t2")
+    assert same[0]["lastTransitionTime"] == "t1"
+    assert (same[0]["reason"], same[0]["message"], same[0]["observedGeneration"]) == ("X", "y", 2)
+    flipped = merge_conditions(same, [READY_TRUE], generation=2, now="t3")
+    assert flipped[0]["lastTransitionTime"] == "t3"
+    assert flipped[0]["status"] == "True"
+
+
+def test_other_types_kept_and_garbage_dropped() -> None:
+    current = [{"type": "Drifting", "status": "True", "reason": "FeatureDrift"}, "junk", {"no": "type"}]
+    merged = merge_conditions(current, [READY_TRUE], generation=1, now="t")  # type: ignore[list-item]
+    assert [c["type"] for c in merged] == ["Drifting", "Ready"]
+
+
+@pytest.mark.parametrize(
+    ("ready", "current", "expected"),
+    [
+        (None, None, "Pending"),
+        ({"type": "Ready", "status": "False", "reason": "InvalidSpec"}, "Healthy", "Degraded"),
+        ({"type": "Ready", "status": "False", "reason": "TargetNotFound"}, "Healthy", "Pending"),
+        ({"type": "Ready", "status": "True", "reason": "Wired"}, "Pending", "Healthy"),
+        ({"type": "Ready", "status": "True", "reason": "Wired"}, "Degraded", "Healthy"),
+        ({"type": "Ready", "status": "True", "reason": "Wired"}, "Drifting", "Drifting"),
+    ],
+)
+def test_phase(ready: dict[str, str] | None, current: str | None, expected: str) -> None:
+    assert phase_of([ready] if ready else [], current) == expected
+
+
+def test_status_patch_is_empty_when_nothing_changes() -> None:
+    patch = status_patch({}, [READY_TRUE], generation=3, now="t1")
+    assert set(patch) == {"conditions", "phase", "observedGeneration"}
+    assert patch["phase"] == "Healthy" and patch["observedGeneration"] == 3
+    assert status_patch(patch, [READY_TRUE], generation=3, now="t2") == {}
+    assert set(status_patch(patch, [READY_TRUE], generation=4, now="t2")) == {"conditions", "observedGeneration"}
+
+
+def test_status_patch_tolerates_odd_status() -> None:
+    patch = status_patch({"conditions": "oops", "phase": 3}, [READY_FALSE], generation=0, now="t")
+    assert patch["conditions"][0]["reason"] == "TargetNotFound"
