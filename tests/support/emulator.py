@@ -89,7 +89,7 @@ class StrictEmulator(kmock.KubernetesEmulator):
     async def _serve_list(self, request: rendering.Request) -> Any:
         result = await super()._serve_list(request)
         resource = request.resource
-        info = self._resources[resource] if resource in self._resources else None
+        info = self._resources.get(resource, None)
         kind = info.kind if info is not None and info.kind else "List"
         group_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         return {

@@ -18,7 +18,8 @@ def test_env_then_flags() -> None:
     config = OperatorConfig.load(env, {"sidecar_image": "flag:2", "standalone": None})
     assert config.sidecar_image == "flag:2"
     assert config.namespaces == ("a", "b")
-    assert config.api_url is None and config.standalone is False
+    assert config.api_url is None
+    assert config.standalone is False
 
 
 @pytest.mark.parametrize(
@@ -39,4 +40,5 @@ def test_backoff_and_injection() -> None:
     assert [config.retry_delay(n) for n in range(6)] == [1, 2, 4, 8, 10, 10]
     assert config.retry_delay(10_000) == 10
     injection = config.injection()
-    assert injection.image == config.sidecar_image and injection.limits["cpu"] == "1"
+    assert injection.image == config.sidecar_image
+    assert injection.limits["cpu"] == "1"

@@ -20,8 +20,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     reviews = ctx.metrics.admission_reviews
 
     @kopf.on.mutate(
-        "v1", "pods", id=INJECT_WEBHOOK_ID, operations={"CREATE"}, labels={keys.INJECT_LABEL: keys.INJECT_VALUE},
-        ignore_failures=True, registry=registry,
+        "v1",
+        "pods",
+        id=INJECT_WEBHOOK_ID,
+        operations={"CREATE"},
+        labels={keys.INJECT_LABEL: keys.INJECT_VALUE},
+        ignore_failures=True,
+        registry=registry,
     )
     def inject(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
         ops = mutate(body, injection)
@@ -33,8 +38,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         reviews.labels(INJECT_WEBHOOK_ID, "injected").inc()
         logger.info("Injecting the modelmonitor sidecar.")
 
-    @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_WEBHOOK_ID, operations={"CREATE", "UPDATE"},
-                      registry=registry)
+    @kopf.on.validate(
+        GROUP, VERSION, PLURAL, id=VALIDATE_WEBHOOK_ID, operations={"CREATE", "UPDATE"}, registry=registry
+    )
     def validate(body: kopf.Body, **_: Any) -> None:
         try:
             parse_spec(body.get("spec"))

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import kopf
 
 from modelmonitor.api.status import ConditionStatus
 from modelmonitor.wiring.conditions import Observation, status_patch
+from modelmonitor.wiring.shapes import mapping
 
 
-def report(body: Mapping[str, Any], patch: kopf.Patch, observations: Iterable[Observation], now: str) -> None:
+def report(body: kopf.Body, patch: kopf.Patch, observations: Iterable[Observation], now: str) -> None:
     """Put the changed status keys into ``patch``; post an Event for each condition whose reason changed."""
     observations = list(observations)
-    status = body.get("status") if isinstance(body.get("status"), Mapping) else {}
-    generation = int((body.get("metadata") or {}).get("generation") or 0)
+    status = mapping(body.get("status"))
+    generation = int(mapping(body.get("metadata")).get("generation") or 0)
     changes = status_patch(status, observations, generation=generation, now=now)
     patch.status.update(changes)
     before = {c.get("type"): c.get("reason") for c in status.get("conditions") or [] if isinstance(c, Mapping)}
@@ -27,7 +27,7 @@ def report(body: Mapping[str, Any], patch: kopf.Patch, observations: Iterable[Ob
             kopf.event(body, type=kind, reason=observation.reason, message=observation.message or observation.reason)
 
 
-def post_actions(body: Mapping[str, Any], actions: Iterable[tuple[str, str]]) -> None:
+def post_actions(body: kopf.Body, actions: Iterable[tuple[str, str]]) -> None:
     """One Normal Event per write the operator made (``kopf.event``: ``kopf.info`` obeys the posting level)."""
     for reason, message in actions:
         kopf.event(body, type="Normal", reason=reason, message=message)

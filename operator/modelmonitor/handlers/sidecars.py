@@ -25,17 +25,26 @@ def _is_ready(body: kopf.Body) -> bool:
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
-    @kopf.timer(GROUP, VERSION, PLURAL, id="sidecars", interval=ctx.config.sidecar_check_interval,
-                initial_delay=min(5.0, ctx.config.sidecar_check_interval), registry=registry)
-    async def count_missing(body: kopf.Body, name: str, namespace: str, patch: kopf.Patch, **_: Any) -> None:
-        if not _is_ready(body):
+    @kopf.timer(
+        GROUP,
+        VERSION,
+        PLURAL,
+        id="sidecars",
+        interval=ctx.config.sidecar_check_interval,
+        initial_delay=min(5.0, ctx.config.sidecar_check_interval),
+        registry=registry,
+    )
+    async def count_missing(body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, **_: Any) -> None:
+        if not _is_ready(body) or namespace is None:
             return
         missing = pods_missing_sidecar(await opted_in_pods(ctx.api, namespace), name)
         ctx.metrics.pods_missing_sidecar.labels(namespace, name).set(len(missing))
         if missing:
             shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
             message = f"{len(missing)} pod(s) labelled for injection run without the sidecar: {shown}"
-            observation = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.TRUE, "PodsWithoutSidecar", message)
+            observation = Observation(
+                ConditionType.SIDECAR_MISSING, ConditionStatus.TRUE, "PodsWithoutSidecar", message
+            )
         else:
             message = "Every opted-in pod runs the sidecar"
             observation = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.FALSE, "AllInjected", message)

@@ -31,7 +31,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             name, client_config, timeout_seconds=timeout, operator_namespace=config.operator_namespace
         )
         await kube_webhooks.upsert(ctx.api, mutating)
-        await kube_webhooks.upsert(ctx.api, webhooks.validating_configuration(name, client_config, timeout_seconds=timeout))
+        await kube_webhooks.upsert(
+            ctx.api, webhooks.validating_configuration(name, client_config, timeout_seconds=timeout)
+        )
 
     @kopf.on.startup(registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:

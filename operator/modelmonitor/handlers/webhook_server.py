@@ -22,7 +22,7 @@ from modelmonitor.kube.certificates import self_signed_certificate
 ClientConfigCallback = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
-class ModelMonitorWebhookServer(kopf.WebhookServer):  # type: ignore[misc]
+class ModelMonitorWebhookServer(kopf.WebhookServer):
     """``kopf.WebhookServer`` plus the three changes above."""
 
     def __init__(self, *, on_client_config: ClientConfigCallback | None = None, **kwargs: Any) -> None:

@@ -149,7 +149,9 @@ def mutate(pod: Mapping[str, Any], config: InjectionConfig) -> JsonPatch:
     spec = _mapping(pod.get("spec"))
     annotations = _mapping(meta.get("annotations"))
     volume = _volume_name(spec)
-    ops: JsonPatch = [{"op": "add", "path": "/spec/containers/-", "value": sidecar_container(annotations, config, volume)}]
+    ops: JsonPatch = [
+        {"op": "add", "path": "/spec/containers/-", "value": sidecar_container(annotations, config, volume)}
+    ]
     if isinstance(spec.get("volumes"), list):
         ops.append({"op": "add", "path": "/spec/volumes/-", "value": config_volume(annotations, volume)})
     else:

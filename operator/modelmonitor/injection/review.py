@@ -22,7 +22,9 @@ def review_problems(review: Any) -> list[str]:
     if not isinstance(request.get("uid"), str) or not request.get("uid"):
         problems.append("request.uid: required string is missing")
     resource = request.get("resource")
-    if not isinstance(resource, dict) or not all(isinstance(resource.get(k), str) for k in ("group", "version", "resource")):
+    if not isinstance(resource, dict) or not all(
+        isinstance(resource.get(k), str) for k in ("group", "version", "resource")
+    ):
         problems.append("request.resource: needs group, version and resource strings")
     if not isinstance(request.get("operation"), str):
         problems.append("request.operation: required string is missing")

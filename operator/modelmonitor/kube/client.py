@@ -47,12 +47,12 @@ def build_api_client(*, api_url: str | None = None, kubeconfig: str | None = Non
             configuration.api_key_prefix = {"BearerToken": "Bearer"}
         configuration.verify_ssl = not api_url.startswith("http://")
     elif kubeconfig is not None:
-        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)  # type: ignore[no-untyped-call]
     else:
         try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
+            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except k8s_config.ConfigException:
-            k8s_config.load_kube_config(client_configuration=configuration)
+            k8s_config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     return k8s_client.ApiClient(configuration)
 
 
@@ -71,8 +71,9 @@ class KubeApi:
             method=method, resource_path=path, header_params=headers, body=body, auth_settings=["BearerToken"]
         )
         try:
-            response = self._api.call_api(method, url, header_params=header_params, body=serialized,
-                                          _request_timeout=self._timeout)
+            response = self._api.call_api(
+                method, url, header_params=header_params, body=serialized, _request_timeout=self._timeout
+            )
             response.read()
         except ApiException as exc:
             if exc.status == 404:

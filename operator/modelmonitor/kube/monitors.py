@@ -20,6 +20,7 @@ from modelmonitor.kube.client import KubeApi
 from modelmonitor.wiring import configmap, deployment, service
 from modelmonitor.wiring.conditions import Observation
 from modelmonitor.wiring.reference import ReferenceError, profile_from_config_map
+from modelmonitor.wiring.shapes import dig
 
 READY = ConditionType.READY
 
@@ -122,19 +123,18 @@ async def wire(api: KubeApi, *, namespace: str, name: str, uid: str, spec: Model
             actions.append(("ServiceRewired", f"Service {spec.target.service} now targets port {spec.sidecar.port}"))
 
     message = f"Sidecar config {config.digest()} delivered to the pods of Deployment {spec.target.deployment}"
-    outcome = Outcome(Observation(READY, ConditionStatus.TRUE, "Wired", message), actions, digest=config.digest())
-    return outcome
+    return Outcome(Observation(READY, ConditionStatus.TRUE, "Wired", message), actions, digest=config.digest())
 
 
 def _raw_target(raw_spec: Mapping[str, Any] | None) -> tuple[str | None, str | None, int]:
     """Names from a spec that may be invalid: cleanup must work whatever the user wrote."""
-    spec = raw_spec if isinstance(raw_spec, Mapping) else {}
-    target = spec.get("target") if isinstance(spec.get("target"), Mapping) else {}
-    sidecar = spec.get("sidecar") if isinstance(spec.get("sidecar"), Mapping) else {}
-    port = sidecar.get("port") if isinstance(sidecar.get("port"), int) else 8008
-    dep = target.get("deployment") if isinstance(target.get("deployment"), str) else None
-    svc = target.get("service") if isinstance(target.get("service"), str) else None
-    return dep, svc, port
+    target, sidecar = dig(raw_spec, "target"), dig(raw_spec, "sidecar")
+    port, dep, svc = sidecar.get("port"), target.get("deployment"), target.get("service")
+    return (
+        dep if isinstance(dep, str) else None,
+        svc if isinstance(svc, str) else None,
+        port if isinstance(port, int) else 8008,
+    )
 
 
 async def unwire(

@@ -11,6 +11,7 @@ from typing import Any
 from modelmonitor.api.crd import GROUP, KIND, VERSION
 from modelmonitor.api.sidecar_config import CONFIG_FILE_NAME, SidecarConfig
 from modelmonitor.wiring import keys
+from modelmonitor.wiring.shapes import dig, mapping
 
 
 def config_map_name(monitor: str) -> str:
@@ -45,8 +46,8 @@ def build_config_map(*, monitor: str, namespace: str, uid: str, config: SidecarC
 
 def config_map_patch(current: Mapping[str, Any], config: SidecarConfig) -> dict[str, Any] | None:
     """A merge patch bringing an existing ConfigMap to ``config``; ``None`` when it already holds it."""
-    data = current.get("data") if isinstance(current.get("data"), Mapping) else {}
-    annotations = (current.get("metadata") or {}).get("annotations") or {}
+    data = mapping(current.get("data"))
+    annotations = dig(current, "metadata", "annotations")
     text, digest = config.to_json(), config.digest()
     if data.get(CONFIG_FILE_NAME) == text and annotations.get(keys.CONFIG_HASH) == digest:
         return None

@@ -12,16 +12,12 @@ from typing import Any
 
 from modelmonitor.api.spec import ModelMonitorSpec
 from modelmonitor.wiring import keys
+from modelmonitor.wiring.shapes import dig, items, mapping
 
 
 def _template_meta(deployment: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    spec = deployment.get("spec")
-    template = spec.get("template") if isinstance(spec, Mapping) else None
-    meta = template.get("metadata") if isinstance(template, Mapping) else None
-    meta = meta if isinstance(meta, Mapping) else {}
-    labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), Mapping) else {}
-    return labels, annotations
+    meta = dig(deployment, "spec", "template", "metadata")
+    return mapping(meta.get("labels")), mapping(meta.get("annotations"))
 
 
 def template_annotations(*, monitor: str, spec: ModelMonitorSpec, digest: str, config_map: str) -> dict[str, str]:
@@ -70,13 +66,9 @@ def unwire_patch(deployment: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def container_ports(deployment: Mapping[str, Any]) -> dict[str, int]:
     """Named container ports of the pod template (to resolve a Service's named targetPort)."""
-    spec = deployment.get("spec")
-    template = spec.get("template") if isinstance(spec, Mapping) else None
-    pod_spec = template.get("spec") if isinstance(template, Mapping) else None
-    containers = pod_spec.get("containers") if isinstance(pod_spec, Mapping) else None
     ports: dict[str, int] = {}
-    for container in containers if isinstance(containers, list) else []:
-        for port in (container.get("ports") if isinstance(container, Mapping) else None) or []:
+    for container in items(dig(deployment, "spec", "template", "spec").get("containers")):
+        for port in items(mapping(container).get("ports")):
             if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("containerPort"), int):
                 ports[str(port["name"])] = port["containerPort"]
     return ports

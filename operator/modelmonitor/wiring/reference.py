@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from modelmonitor.api.profile import ReferenceProfile
 from modelmonitor.api.validation import describe_validation_error
+from modelmonitor.wiring.shapes import dig, mapping
 
 
 class ReferenceError(ValueError):
@@ -18,8 +19,8 @@ class ReferenceError(ValueError):
 
 def profile_from_config_map(config_map: Mapping[str, Any], key: str) -> ReferenceProfile:
     """The profile stored as YAML under ``data[key]``; :class:`ReferenceError` naming the problem."""
-    name = (config_map.get("metadata") or {}).get("name", "?")
-    data = config_map.get("data") if isinstance(config_map.get("data"), Mapping) else {}
+    name = dig(config_map, "metadata").get("name", "?")
+    data = mapping(config_map.get("data"))
     if key not in data:
         raise ReferenceError(f"ConfigMap {name} has no key {key!r}")
     try:

@@ -34,9 +34,7 @@ def _client_config(client_config: Mapping[str, Any], handler_id: str) -> dict[st
 
 def _namespace_selector(namespace: str | None) -> dict[str, Any]:
     excluded = [*SYSTEM_NAMESPACES, *([namespace] if namespace else [])]
-    return {
-        "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": excluded}]
-    }
+    return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": excluded}]}
 
 
 def mutating_configuration(

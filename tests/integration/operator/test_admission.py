@@ -46,8 +46,9 @@ def pod(labels: dict[str, str] | None = None, annotations: dict[str, str] | None
     }
 
 
-def review(obj: dict[str, Any], *, group: str = "", version: str = "v1", resource: str = "pods",
-           kind: str = "Pod") -> dict[str, Any]:
+def review(
+    obj: dict[str, Any], *, group: str = "", version: str = "v1", resource: str = "pods", kind: str = "Pod"
+) -> dict[str, Any]:
     """An AdmissionReview request as in the Kubernetes documentation (dynamic admission control)."""
     return {
         "apiVersion": "admission.k8s.io/v1",
@@ -113,13 +114,18 @@ async def test_configurations_fail_open(emulator: StrictEmulator, webhooks: Webh
     assert hook["failurePolicy"] == "Ignore"
     assert hook["timeoutSeconds"] <= 10
     assert hook["objectSelector"] == {"matchLabels": {keys.INJECT_LABEL: "true"}}
-    assert hook["rules"][0]["operations"] == ["CREATE"] and hook["rules"][0]["resources"] == ["pods"]
+    assert hook["rules"][0]["operations"] == ["CREATE"]
+    assert hook["rules"][0]["resources"] == ["pods"]
     assert hook["clientConfig"]["url"].startswith("https://127.0.0.1:")
 
 
 async def test_labelled_pod_gets_exactly_one_sidecar(webhooks: Webhooks, context: OperatorContext) -> None:
-    request = review(pod(labels={keys.INJECT_LABEL: "true", "app": "fraud-scorer"},
-                         annotations={keys.SIDECAR_PORT: "8008", keys.CONFIG_MAP: "fraud-scorer-modelmonitor"}))
+    request = review(
+        pod(
+            labels={keys.INJECT_LABEL: "true", "app": "fraud-scorer"},
+            annotations={keys.SIDECAR_PORT: "8008", keys.CONFIG_MAP: "fraud-scorer-modelmonitor"},
+        )
+    )
     status, answer = await webhooks.post(webhooks.inject_url, request)
     assert status == 200
     assert answer["response"]["uid"] == request["request"]["uid"]
@@ -153,8 +159,10 @@ async def test_unlabelled_pod_is_untouched(webhooks: Webhooks) -> None:
     [
         (b"{not json", "not JSON"),
         ({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}, "request"),
-        ({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE"}},
-         "request.uid"),
+        (
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE"}},
+            "request.uid",
+        ),
         ([1, 2, 3], "JSON object"),
     ],
 )
@@ -168,8 +176,12 @@ async def test_malformed_review_gets_clear_error(webhooks: Webhooks, body: Any, 
 
 
 async def test_validating_webhook(webhooks: Webhooks) -> None:
-    bad = {"apiVersion": "modelmonitor.io/v1alpha1", "kind": "ModelMonitor",
-           "metadata": {"name": "m", "namespace": "ml"}, "spec": {"target": {"deployment": "d", "port": 0}}}
+    bad = {
+        "apiVersion": "modelmonitor.io/v1alpha1",
+        "kind": "ModelMonitor",
+        "metadata": {"name": "m", "namespace": "ml"},
+        "spec": {"target": {"deployment": "d", "port": 0}},
+    }
     args = {"group": "modelmonitor.io", "version": "v1alpha1", "resource": "modelmonitors", "kind": "ModelMonitor"}
     status, answer = await webhooks.post(webhooks.validate_url, review(bad, **args))
     assert status == 200

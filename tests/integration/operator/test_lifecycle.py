@@ -70,7 +70,9 @@ async def test_create_wires_everything(emulator: StrictEmulator, operator: Opera
     emulator.seed(SERVICES, NS, service())
     await create_monitor(emulator, monitor())
 
-    condition = await eventually(lambda: (ready(emulator) or {}).get("status") == "True" and ready(emulator), what="Ready")
+    condition = await eventually(
+        lambda: (ready(emulator) or {}).get("status") == "True" and ready(emulator), what="Ready"
+    )
     assert condition["reason"] == "Wired"
     assert condition["observedGeneration"] == emulator.objects[MM, NS, "fraud-scorer"]["metadata"]["generation"]
     status = emulator.objects[MM, NS, "fraud-scorer"]["status"]
@@ -79,7 +81,8 @@ async def test_create_wires_everything(emulator: StrictEmulator, operator: Opera
 
     config_map = emulator.objects[CONFIGMAPS, NS, CM_NAME]
     config = json.loads(config_map["data"]["config.json"])
-    assert config["monitor"] == "fraud-scorer" and config["namespace"] == NS
+    assert config["monitor"] == "fraud-scorer"
+    assert config["namespace"] == NS
     assert config_map["metadata"]["ownerReferences"][0]["kind"] == "ModelMonitor"
 
     meta = template_meta(emulator)
@@ -89,8 +92,9 @@ async def test_create_wires_everything(emulator: StrictEmulator, operator: Opera
     svc = emulator.objects[SERVICES, NS, "fraud-scorer"]
     assert svc["spec"]["ports"][0]["targetPort"] == 8008
     assert json.loads(svc["metadata"]["annotations"][keys.ORIGINAL_TARGET_PORTS]) == {"80": 8080}
-    await eventually(lambda: {"ConfigDelivered", "TargetLabelled", "ServiceRewired"} <= set(events(emulator)),
-                     what="events")
+    await eventually(
+        lambda: {"ConfigDelivered", "TargetLabelled", "ServiceRewired"} <= set(events(emulator)), what="events"
+    )
 
 
 async def test_update_changes_config_hash(emulator: StrictEmulator, operator: Operator) -> None:
@@ -129,8 +133,9 @@ async def test_missing_target_then_recovery(emulator: StrictEmulator, operator: 
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["phase"] == "Pending"
 
     emulator.seed(DEPLOYMENTS, NS, deployment())  # the retry with backoff finds it
-    recovered = await eventually(lambda: (ready(emulator) or {}).get("status") == "True" and ready(emulator),
-                                 what="recovery")
+    recovered = await eventually(
+        lambda: (ready(emulator) or {}).get("status") == "True" and ready(emulator), what="recovery"
+    )
     assert recovered["reason"] == "Wired"
     assert template_meta(emulator)["labels"][keys.INJECT_LABEL] == "true"
 
@@ -164,14 +169,18 @@ async def test_restart_writes_nothing_twice(emulator: StrictEmulator, operator: 
     await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready")
     await eventually(lambda: "ServiceRewired" in events(emulator), what="events")
     await operator.stop()
-    before = {key: len(emulator.objects[key].history) for key in
-              [(DEPLOYMENTS, NS, "fraud-scorer"), (SERVICES, NS, "fraud-scorer"), (CONFIGMAPS, NS, CM_NAME)]}
+    before = {
+        key: len(emulator.objects[key].history)
+        for key in [(DEPLOYMENTS, NS, "fraud-scorer"), (SERVICES, NS, "fraud-scorer"), (CONFIGMAPS, NS, CM_NAME)]
+    }
     conditions = emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"]
 
     await operator.start()
     # the resume handler has run once it leaves its progress record; give it that long
-    await eventually(lambda: operator.context.metrics.reconciliations.labels("wire", "ready")._value.get() >= 2,
-                     what="resume handled")
+    await eventually(
+        lambda: operator.context.metrics.reconciliations.labels("wire", "ready")._value.get() >= 2,
+        what="resume handled",
+    )
     after = {key: len(emulator.objects[key].history) for key in before}
     assert after == before
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"] == conditions
@@ -182,10 +191,22 @@ async def test_sidecar_missing_is_reported(emulator: StrictEmulator, operator: O
     await create_monitor(emulator, monitor(target={"deployment": "fraud-scorer"}))
     await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready")
     pod_meta = {"labels": {keys.INJECT_LABEL: "true"}, "annotations": {keys.MONITOR: "fraud-scorer"}}
-    emulator.seed("v1/pods", NS, {"metadata": {"name": "fraud-scorer-abc", **pod_meta},
-                                  "spec": {"containers": [{"name": "model", "image": "model:1"}]}})
-    emulator.seed("v1/pods", NS, {"metadata": {"name": "fraud-scorer-def", **pod_meta},
-                                  "spec": {"containers": [{"name": "model"}, {"name": keys.SIDECAR_CONTAINER}]}})
+    emulator.seed(
+        "v1/pods",
+        NS,
+        {
+            "metadata": {"name": "fraud-scorer-abc", **pod_meta},
+            "spec": {"containers": [{"name": "model", "image": "model:1"}]},
+        },
+    )
+    emulator.seed(
+        "v1/pods",
+        NS,
+        {
+            "metadata": {"name": "fraud-scorer-def", **pod_meta},
+            "spec": {"containers": [{"name": "model"}, {"name": keys.SIDECAR_CONTAINER}]},
+        },
+    )
 
     def missing() -> dict[str, Any] | None:
         conditions = emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"]
@@ -194,6 +215,7 @@ async def test_sidecar_missing_is_reported(emulator: StrictEmulator, operator: O
 
     condition = await eventually(missing, what="SidecarMissing")
     assert condition["reason"] == "PodsWithoutSidecar"
-    assert "fraud-scorer-abc" in condition["message"] and "fraud-scorer-def" not in condition["message"]
+    assert "fraud-scorer-abc" in condition["message"]
+    assert "fraud-scorer-def" not in condition["message"]
     gauge = operator.context.metrics.pods_missing_sidecar.labels(NS, "fraud-scorer")
     assert gauge._value.get() == 1

@@ -29,10 +29,23 @@ async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path) -> 
     emulator.seed(DEPLOYMENTS, NS, deployment())
     emulator.seed(MM, NS, monitor(target={"deployment": "fraud-scorer"}))
     log = (tmp_path / "operator.log").open("w+")
-    command = [sys.executable, "-m", "modelmonitor", "run", "--api-url", str(emulator.url).rstrip("/"),
-               "--standalone", "--no-webhooks", "--metrics-port", "0", "--log-format", "json"]
+    command = [
+        sys.executable,
+        "-m",
+        "modelmonitor",
+        "run",
+        "--api-url",
+        str(emulator.url).rstrip("/"),
+        "--standalone",
+        "--no-webhooks",
+        "--metrics-port",
+        "0",
+        "--log-format",
+        "json",
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_env())
     try:
+
         def wired() -> bool:
             conditions = emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"]
             return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
@@ -53,7 +66,11 @@ async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path) -> 
 def test_bad_setting_exits_2() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "modelmonitor", "run", "--webhook-port", "70000"],
-        capture_output=True, text=True, env=_env(), timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 2
     assert "config.webhook_port" in result.stderr

@@ -44,12 +44,22 @@ def test_adds_one_sidecar_volume_and_annotation() -> None:
 
 
 def test_settings_come_from_annotations() -> None:
-    annotations = {keys.SIDECAR_PORT: "9000", keys.UPSTREAM_PORT: "5000", keys.PATH_PREFIX: "/mm/",
-                   keys.CONFIG_MAP: "cm"}
+    annotations = {
+        keys.SIDECAR_PORT: "9000",
+        keys.UPSTREAM_PORT: "5000",
+        keys.PATH_PREFIX: "/mm/",
+        keys.CONFIG_MAP: "cm",
+    }
     patched = apply(pod(labels=LABELS, annotations=annotations))
     sidecar = patched["spec"]["containers"][1]
-    assert sidecar["args"] == ["--upstream", "http://127.0.0.1:5000", "--listen", "0.0.0.0:9000",
-                               "--config", "/etc/modelmonitor/config.json"]
+    assert sidecar["args"] == [
+        "--upstream",
+        "http://127.0.0.1:5000",
+        "--listen",
+        "0.0.0.0:9000",
+        "--config",
+        "/etc/modelmonitor/config.json",
+    ]
     assert sidecar["readinessProbe"]["httpGet"] == {"path": "/mm/readyz", "port": 9000, "scheme": "HTTP"}
     assert sidecar["livenessProbe"]["httpGet"]["path"] == "/mm/healthz"
     assert patched["spec"]["volumes"][0]["projected"]["sources"][0] == {"configMap": {"name": "cm", "optional": True}}
@@ -65,7 +75,8 @@ def test_odd_port_annotation_falls_back_to_default(value: str) -> None:
 def test_sidecar_is_hardened() -> None:
     sidecar = apply(pod(labels=LABELS))["spec"]["containers"][1]
     security = sidecar["securityContext"]
-    assert security["runAsNonRoot"] is True and security["runAsUser"] == CONFIG.run_as_user
+    assert security["runAsNonRoot"] is True
+    assert security["runAsUser"] == CONFIG.run_as_user
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
@@ -107,11 +118,16 @@ names = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True).filter(lambda n: 
 ports = st.lists(st.fixed_dictionaries({"containerPort": st.integers(1, 65535)}), max_size=3)
 containers = st.lists(
     st.fixed_dictionaries({"name": names, "image": st.text(min_size=1, max_size=8)}, optional={"ports": ports}),
-    min_size=1, max_size=4, unique_by=lambda c: c["name"],
+    min_size=1,
+    max_size=4,
+    unique_by=lambda c: c["name"],
 )
-volumes = st.lists(st.fixed_dictionaries({"name": names, "emptyDir": st.just({})}), max_size=3,
-                   unique_by=lambda v: v["name"])
-label_maps = st.dictionaries(st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8})?", fullmatch=True), st.text(max_size=5), max_size=3)
+volumes = st.lists(
+    st.fixed_dictionaries({"name": names, "emptyDir": st.just({})}), max_size=3, unique_by=lambda v: v["name"]
+)
+label_maps = st.dictionaries(
+    st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8})?", fullmatch=True), st.text(max_size=5), max_size=3
+)
 
 
 @st.composite

@@ -20,8 +20,9 @@ READY_FALSE = Observation(ConditionType.READY, ConditionStatus.FALSE, "TargetNot
 
 def test_transition_time_only_moves_on_flip() -> None:
     first = merge_conditions([], [READY_FALSE], generation=1, now="t1")
-    same = merge_conditions(first, [Observation(ConditionType.READY, ConditionStatus.FALSE, "X", "y")],
-                            generation=2, now="t2")
+    same = merge_conditions(
+        first, [Observation(ConditionType.READY, ConditionStatus.FALSE, "X", "y")], generation=2, now="t2"
+    )
     assert same[0]["lastTransitionTime"] == "t1"
     assert (same[0]["reason"], same[0]["message"], same[0]["observedGeneration"]) == ("X", "y", 2)
     flipped = merge_conditions(same, [READY_TRUE], generation=2, now="t3")
@@ -53,7 +54,8 @@ def test_phase(ready: dict[str, str] | None, current: str | None, expected: str)
 def test_status_patch_is_empty_when_nothing_changes() -> None:
     patch = status_patch({}, [READY_TRUE], generation=3, now="t1")
     assert set(patch) == {"conditions", "phase", "observedGeneration"}
-    assert patch["phase"] == "Healthy" and patch["observedGeneration"] == 3
+    assert patch["phase"] == "Healthy"
+    assert patch["observedGeneration"] == 3
     assert status_patch(patch, [READY_TRUE], generation=3, now="t2") == {}
     assert set(status_patch(patch, [READY_TRUE], generation=4, now="t2")) == {"conditions", "observedGeneration"}
 

@@ -45,7 +45,8 @@ def test_config_map_body_and_patch() -> None:
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("ModelMonitor", "u-1", True)
     assert config_map_patch(body, config()) is None
     patch = config_map_patch(body, config(9000))
-    assert patch is not None and patch["metadata"]["annotations"][keys.CONFIG_HASH] == config(9000).digest()
+    assert patch is not None
+    assert patch["metadata"]["annotations"][keys.CONFIG_HASH] == config(9000).digest()
     assert config_map_patch({"data": None}, config()) is not None
 
 
@@ -96,7 +97,9 @@ def test_template_wire_and_undo_round_trip(template: dict[str, Any]) -> None:
     assert unwire_patch(restored) is None
 
 
-@pytest.mark.parametrize("odd", [{}, {"spec": None}, {"spec": {"template": None}}, {"spec": {"template": {"metadata": 3}}}])
+@pytest.mark.parametrize(
+    "odd", [{}, {"spec": None}, {"spec": {"template": None}}, {"spec": {"template": {"metadata": 3}}}]
+)
 def test_template_patches_tolerate_odd_deployments(odd: dict[str, Any]) -> None:
     assert wire_patch(odd, {keys.CONFIG_HASH: "x"}) is not None
     assert unwire_patch(odd) is None
@@ -111,21 +114,27 @@ def service(ports: Any, annotations: dict[str, str] | None = None) -> dict[str, 
 
 
 def test_rewire_numeric_named_and_default_target_ports() -> None:
-    svc = service([
-        {"name": "http", "port": 80, "targetPort": 8080},
-        {"name": "named", "port": 81, "targetPort": "web"},
-        {"name": "default", "port": 8080},
-        {"name": "metrics", "port": 9090, "targetPort": 9090},
-    ])
+    svc = service(
+        [
+            {"name": "http", "port": 80, "targetPort": 8080},
+            {"name": "named", "port": 81, "targetPort": "web"},
+            {"name": "default", "port": 8080},
+            {"name": "metrics", "port": 9090, "targetPort": 9090},
+        ]
+    )
     rewire = rewire_patch(svc, model_port=8080, proxy_port=8008, named_ports={"web": 8080})
-    assert rewire.matched == 3 and rewire.patch is not None
+    assert rewire.matched == 3
+    assert rewire.patch is not None
     wired = jsonpatch.apply_patch(svc, rewire.patch)
     assert [p.get("targetPort") for p in wired["spec"]["ports"]] == [8008, 8008, 8008, 9090]
     assert json.loads(wired["metadata"]["annotations"][keys.ORIGINAL_TARGET_PORTS]) == {
-        "80": 8080, "81": "web", "8080": 8080
+        "80": 8080,
+        "81": "web",
+        "8080": 8080,
     }
     again = rewire_patch(wired, model_port=8080, proxy_port=8008, named_ports={"web": 8080})
-    assert again.patch is None and again.matched == 3
+    assert again.patch is None
+    assert again.matched == 3
     restore = restore_patch(wired, proxy_port=8008)
     assert restore is not None
     restored = jsonpatch.apply_patch(wired, restore)
@@ -137,7 +146,8 @@ def test_rewire_numeric_named_and_default_target_ports() -> None:
 @pytest.mark.parametrize("ports", [None, [], "junk", [{"name": "x"}], [{"port": 443, "targetPort": 8443}]])
 def test_services_without_matching_ports(ports: Any) -> None:
     rewire = rewire_patch(service(ports), model_port=8080, proxy_port=8008, named_ports={})
-    assert rewire.matched == 0 and rewire.patch is None
+    assert rewire.matched == 0
+    assert rewire.patch is None
     assert restore_patch(service(ports), proxy_port=8008) is None
 
 
@@ -162,12 +172,14 @@ def test_webhook_configurations() -> None:
     client = {"url": "https://op.ns.svc:9443", "caBundle": "Q0E="}
     mutating = mutating_configuration("modelmonitor.io", client, timeout_seconds=5, operator_namespace="mm-system")
     hook = mutating["webhooks"][0]
-    assert hook["failurePolicy"] == "Ignore" and hook["timeoutSeconds"] == 5
+    assert hook["failurePolicy"] == "Ignore"
+    assert hook["timeoutSeconds"] == 5
     assert hook["clientConfig"] == {"url": "https://op.ns.svc:9443/inject", "caBundle": "Q0E="}
     assert hook["objectSelector"] == {"matchLabels": {keys.INJECT_LABEL: "true"}}
     assert "mm-system" in hook["namespaceSelector"]["matchExpressions"][0]["values"]
-    validating = validating_configuration("modelmonitor.io", {"service": {"name": "op", "namespace": "ns"}},
-                                          timeout_seconds=5)
+    validating = validating_configuration(
+        "modelmonitor.io", {"service": {"name": "op", "namespace": "ns"}}, timeout_seconds=5
+    )
     assert validating["webhooks"][0]["clientConfig"]["service"]["path"] == "/validate"
     assert validating["webhooks"][0]["rules"][0]["resources"] == ["modelmonitors"]
 
