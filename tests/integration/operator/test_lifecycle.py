@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aiohttp
+
 from modelmonitor.wiring import keys
 from tests.integration.operator.conftest import (
     CONFIGMAPS,
@@ -56,12 +58,12 @@ async def create_monitor(emulator: StrictEmulator, body: dict[str, Any]) -> None
     await emulator_touch(emulator, body["metadata"]["name"])
 
 
-async def emulator_touch(emulator: StrictEmulator, name: str) -> None:
-    import aiohttp
-
+async def emulator_touch(emulator: StrictEmulator, name: str, patch: dict[str, Any] | None = None) -> None:
+    """Merge-patch the ModelMonitor through the API, so the watch stream announces it."""
     url = f"{str(emulator.url).rstrip('/')}/apis/modelmonitor.io/v1alpha1/namespaces/{NS}/modelmonitors/{name}"
     headers = {"Content-Type": "application/merge-patch+json"}
-    async with aiohttp.ClientSession() as session, session.patch(url, data=b"{}", headers=headers) as response:
+    body = json.dumps(patch or {}).encode()
+    async with aiohttp.ClientSession() as session, session.patch(url, data=body, headers=headers) as response:
         assert response.status == 200, await response.text()
 
 
@@ -103,14 +105,17 @@ async def test_update_changes_config_hash(emulator: StrictEmulator, operator: Op
     await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready")
     first = template_meta(emulator)["annotations"][keys.CONFIG_HASH]
 
-    emulator.objects[MM, NS, "fraud-scorer"].patch({"spec": {"sidecar": {"port": 9009}}})
-    await emulator_touch(emulator, "fraud-scorer")
+    await emulator_touch(emulator, "fraud-scorer", {"spec": {"sidecar": {"port": 9009}}})
     await eventually(lambda: template_meta(emulator)["annotations"][keys.CONFIG_HASH] != first, what="new hash")
     meta = template_meta(emulator)
     assert meta["annotations"][keys.SIDECAR_PORT] == "9009"
     cm = emulator.objects[CONFIGMAPS, NS, CM_NAME]
     assert cm["metadata"]["annotations"][keys.CONFIG_HASH] == meta["annotations"][keys.CONFIG_HASH]
     assert json.loads(cm["data"]["config.json"])["spec"]["sidecar"]["port"] == 9009
+    generation = emulator.objects[MM, NS, "fraud-scorer"]["metadata"]["generation"]
+    assert generation == 2
+    await eventually(lambda: (ready(emulator) or {}).get("observedGeneration") == generation, what="observedGeneration")
+    assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["observedGeneration"] == generation
 
 
 async def test_invalid_spec_names_the_field(emulator: StrictEmulator, operator: Operator) -> None:
@@ -146,8 +151,6 @@ async def test_delete_restores_everything(emulator: StrictEmulator, operator: Op
     emulator.seed(SERVICES, NS, service())
     await create_monitor(emulator, monitor())
     await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready")
-
-    import aiohttp
 
     url = f"{str(emulator.url).rstrip('/')}/apis/modelmonitor.io/v1alpha1/namespaces/{NS}/modelmonitors/fraud-scorer"
     async with aiohttp.ClientSession() as session, session.delete(url) as response:
