@@ -222,3 +222,19 @@ async def test_sidecar_missing_is_reported(emulator: StrictEmulator, operator: O
     assert "fraud-scorer-def" not in condition["message"]
     gauge = operator.context.metrics.pods_missing_sidecar.labels(NS, "fraud-scorer")
     assert gauge._value.get() == 1
+
+
+async def test_restart_during_retry_resumes_once(emulator: StrictEmulator, operator: Operator) -> None:
+    await create_monitor(emulator, monitor(target={"deployment": "fraud-scorer"}))
+    await eventually(lambda: (ready(emulator) or {}).get("reason") == "TargetNotFound", what="TargetNotFound")
+    await operator.stop()
+    emulator.seed(DEPLOYMENTS, NS, deployment())
+    await operator.start()
+    await eventually(lambda: (ready(emulator) or {}).get("status") == "True", what="Ready after restart")
+    await eventually(lambda: "TargetLabelled" in events(emulator), what="events")
+    assert len(emulator.objects[DEPLOYMENTS, NS, "fraud-scorer"].history) == 2  # seeded, then one patch
+    assert len(emulator.objects[CONFIGMAPS, NS, CM_NAME].history) == 1  # created once
+    registry = operator.context.metrics.registry
+    assert registry.get_sample_value("modelmonitor_operator_writes_total", {"reason": "ConfigDelivered"}) == 1
+    assert registry.get_sample_value("modelmonitor_operator_reconciliations_total",
+                                     {"handler": "wire", "result": "ready"}) == 1
