@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -29,7 +30,14 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.create(GROUP, VERSION, PLURAL, id="wire", registry=registry)
     @kopf.on.update(GROUP, VERSION, PLURAL, id="wire", registry=registry)
     async def wire(
-        body: kopf.Body, name: str, namespace: str | None, uid: str, patch: kopf.Patch, retry: int, **_: Any
+        body: kopf.Body,
+        name: str,
+        namespace: str | None,
+        uid: str,
+        patch: kopf.Patch,
+        retry: int,
+        old: Any = None,
+        **_: Any,
     ) -> None:
         started = time.perf_counter()
         try:
@@ -39,7 +47,10 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             report(body, patch, [invalid], ctx.now())
             record("wire", "invalid", [], started)
             return  # nothing else: an invalid spec changes no workload
-        outcome = await monitors.wire(ctx.api, namespace=namespace or "default", name=name, uid=uid, spec=spec)
+        old_spec = old.get("spec") if isinstance(old, Mapping) else None  # set on updates only
+        outcome = await monitors.wire(
+            ctx.api, namespace=namespace or "default", name=name, uid=uid, spec=spec, old_raw_spec=old_spec
+        )
         post_actions(body, outcome.actions)
         report(body, patch, [outcome.ready], ctx.now())
         ready = outcome.ready.status is ConditionStatus.TRUE

@@ -16,10 +16,11 @@ from modelmonitor.api.profile import ReferenceProfile
 from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor.api.spec import ModelMonitorSpec
 from modelmonitor.api.status import ConditionStatus, ConditionType
-from modelmonitor.kube.client import KubeApi
+from modelmonitor.kube.client import KubeApi, KubeError
 from modelmonitor.wiring import configmap, deployment, service
 from modelmonitor.wiring.conditions import Observation
 from modelmonitor.wiring.reference import ReferenceError, profile_from_config_map
+from modelmonitor.wiring.retarget import abandoned_target
 from modelmonitor.wiring.shapes import dig
 
 READY = ConditionType.READY
@@ -77,9 +78,34 @@ async def _deliver_config(api: KubeApi, namespace: str, name: str, uid: str, con
     return f"ConfigMap {cm_name} updated to config {config.digest()}"
 
 
-async def wire(api: KubeApi, *, namespace: str, name: str, uid: str, spec: ModelMonitorSpec) -> Outcome:
-    """Deliver the config, label the target's pod template, rewire the Service."""
+async def wire(
+    api: KubeApi,
+    *,
+    namespace: str,
+    name: str,
+    uid: str,
+    spec: ModelMonitorSpec,
+    old_raw_spec: Mapping[str, Any] | None = None,
+) -> Outcome:
+    """Deliver the config, label the target's pod template, rewire the Service.
+
+    On an update, ``old_raw_spec`` is the previous spec: a Deployment or Service no longer
+    targeted is restored first. API errors (403, 422 on a concurrent edit, 5xx) are reported as
+    ``ApiError`` and retried with backoff, never raised into the framework.
+    """
     actions: list[tuple[str, str]] = []
+    try:
+        abandoned = abandoned_target(old_raw_spec, spec)
+        if abandoned is not None:
+            actions += await unwire(api, namespace=namespace, name=name, raw_spec=abandoned, keep_config=True)
+        return await _wire(api, namespace=namespace, name=name, uid=uid, spec=spec, actions=actions)
+    except KubeError as error:
+        return _not_ready("ApiError", str(error), retry=True, actions=actions)
+
+
+async def _wire(
+    api: KubeApi, *, namespace: str, name: str, uid: str, spec: ModelMonitorSpec, actions: list[tuple[str, str]]
+) -> Outcome:
     target = await api.get(deployment_path(namespace, spec.target.deployment))
     if target is None:
         message = f"Deployment {spec.target.deployment} not found in namespace {namespace}"

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 
 from modelmonitor.wiring import keys
 from tests.integration.operator.conftest import (
@@ -118,16 +119,46 @@ async def test_update_changes_config_hash(emulator: StrictEmulator, operator: Op
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["observedGeneration"] == generation
 
 
-async def test_invalid_spec_names_the_field(emulator: StrictEmulator, operator: Operator) -> None:
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"target": {"deployment": "fraud-scorer", "port": 70000}}, "spec.target.port"),
+        ({"target": {"deployment": "fraud-scorer"}, "sidecar": {"pathPrefix": "no-slash"}}, "spec.sidecar.pathPrefix"),
+        (None, "spec"),
+    ],
+    ids=["port-out-of-range", "bad-prefix", "no-spec"],
+)
+async def test_invalid_spec_names_the_field(
+    emulator: StrictEmulator, operator: Operator, spec: dict[str, Any] | None, field: str
+) -> None:
     emulator.seed(DEPLOYMENTS, NS, deployment())
-    await create_monitor(emulator, monitor(target={"deployment": "fraud-scorer", "port": 70000}))
+    body = monitor()
+    if spec is None:
+        del body["spec"]
+    else:
+        body["spec"] = spec
+    await create_monitor(emulator, body)
     condition = await eventually(lambda: ready(emulator), what="Ready condition")
     assert condition["status"] == "False"
     assert condition["reason"] == "InvalidSpec"
-    assert "spec.target.port" in condition["message"]
+    assert condition["message"].startswith(field)
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["phase"] == "Degraded"
     assert (CONFIGMAPS, NS, CM_NAME) not in emulator.objects
     assert keys.INJECT_LABEL not in (template_meta(emulator).get("labels") or {})
+
+
+async def test_retarget_releases_the_old_deployment(emulator: StrictEmulator, operator: Operator) -> None:
+    emulator.seed(DEPLOYMENTS, NS, deployment("model-a"))
+    emulator.seed(DEPLOYMENTS, NS, deployment("model-b"))
+    await create_monitor(emulator, monitor(target={"deployment": "model-a"}))
+    await eventually(lambda: template_meta(emulator, "model-a").get("labels"), what="model-a labelled")
+    await emulator_touch(emulator, "fraud-scorer", {"spec": {"target": {"deployment": "model-b"}}})
+    await eventually(
+        lambda: keys.INJECT_LABEL in (template_meta(emulator, "model-b").get("labels") or {}), what="model-b labelled"
+    )
+    await eventually(lambda: not template_meta(emulator, "model-a").get("labels"), what="model-a released")
+    assert keys.CONFIG_HASH not in (template_meta(emulator, "model-a").get("annotations") or {})
+    assert not emulator.objects[CONFIGMAPS, NS, CM_NAME].deleted
 
 
 async def test_missing_target_then_recovery(emulator: StrictEmulator, operator: Operator) -> None:
@@ -236,5 +267,7 @@ async def test_restart_during_retry_resumes_once(emulator: StrictEmulator, opera
     assert len(emulator.objects[CONFIGMAPS, NS, CM_NAME].history) == 1  # created once
     registry = operator.context.metrics.registry
     assert registry.get_sample_value("modelmonitor_operator_writes_total", {"reason": "ConfigDelivered"}) == 1
-    assert registry.get_sample_value("modelmonitor_operator_reconciliations_total",
-                                     {"handler": "wire", "result": "ready"}) == 1
+    assert (
+        registry.get_sample_value("modelmonitor_operator_reconciliations_total", {"handler": "wire", "result": "ready"})
+        == 1
+    )
