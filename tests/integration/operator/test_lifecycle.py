@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 import aiohttp
+import kmock
 import pytest
 
 from modelmonitor.wiring import keys
@@ -271,3 +272,16 @@ async def test_restart_during_retry_resumes_once(emulator: StrictEmulator, opera
         registry.get_sample_value("modelmonitor_operator_reconciliations_total", {"handler": "wire", "result": "ready"})
         == 1
     )
+
+
+async def test_api_error_is_reported_and_retried(emulator: StrictEmulator, operator: Operator) -> None:
+    emulator.seed(DEPLOYMENTS, NS, deployment())
+    emulator.seed(SERVICES, NS, service())
+    # the first Service patch is refused (as RBAC would); kmock still stores it, so the retry finds it done
+    emulator[kmock.method.PATCH, kmock.resource("v1/services")][:1] << 403
+    await create_monitor(emulator, monitor())
+    await eventually(lambda: "ApiError" in events(emulator), what="ApiError event")
+    recovered = await eventually(
+        lambda: (ready(emulator) or {}).get("status") == "True" and ready(emulator), what="recovery"
+    )
+    assert recovered["reason"] == "Wired"
