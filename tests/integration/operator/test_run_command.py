@@ -1,7 +1,7 @@
 """``modelmonitor run`` as a real process against the emulator's URL.
 
 We test these aspects:
-- the command starts the operator with an explicit API URL and wires a ModelMonitor (Ready=True);
+- the command starts the operator with an explicit API URL or a kubeconfig and wires a ModelMonitor (Ready=True);
 - its logs are JSON lines;
 - bad settings exit with status 2 and a message naming the setting.
 """
@@ -15,8 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.operator.conftest import DEPLOYMENTS, MM, NS, deployment, eventually, monitor
-from tests.support.emulator import StrictEmulator
+from tests.support.emulator import StrictEmulator, write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -25,7 +27,13 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'operator'}:{ROOT / 'sidecar'}"}
 
 
-async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("connection", ["api-url", "kubeconfig"])
+async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path, connection: str) -> None:
+    server = str(emulator.url).rstrip("/")
+    if connection == "api-url":
+        target = ["--api-url", server]
+    else:
+        target = ["--kubeconfig", str(write_kubeconfig(tmp_path / "kubeconfig", server))]
     emulator.seed(DEPLOYMENTS, NS, deployment())
     emulator.seed(MM, NS, monitor(target={"deployment": "fraud-scorer"}))
     log = (tmp_path / "operator.log").open("w+")
@@ -34,8 +42,7 @@ async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path) -> 
         "-m",
         "modelmonitor",
         "run",
-        "--api-url",
-        str(emulator.url).rstrip("/"),
+        *target,
         "--standalone",
         "--no-webhooks",
         "--metrics-port",
