@@ -6,24 +6,23 @@ from collections.abc import Iterable, Mapping
 
 import kopf
 
-from modelmonitor.api.status import ConditionStatus
-from modelmonitor.wiring.conditions import Observation, status_patch
+from modelmonitor.wiring.conditions import Observation, is_problem, status_patch
 from modelmonitor.wiring.shapes import mapping
 
 
-def report(body: kopf.Body, patch: kopf.Patch, observations: Iterable[Observation], now: str) -> None:
+def report(
+    body: kopf.Body, patch: kopf.Patch, observations: Iterable[Observation], now: str, *, acted: bool = True
+) -> None:
     """Put the changed status keys into ``patch``; post an Event for each condition whose reason changed."""
     observations = list(observations)
     status = mapping(body.get("status"))
     generation = int(mapping(body.get("metadata")).get("generation") or 0)
-    changes = status_patch(status, observations, generation=generation, now=now)
+    changes = status_patch(status, observations, generation=generation, now=now, acted=acted)
     patch.status.update(changes)
     before = {c.get("type"): c.get("reason") for c in status.get("conditions") or [] if isinstance(c, Mapping)}
     for observation in observations:
         if before.get(observation.type.value) != observation.reason:
-            kind = "Normal" if observation.status is not ConditionStatus.FALSE else "Warning"
-            if observation.type.value == "SidecarMissing":
-                kind = "Warning" if observation.status is ConditionStatus.TRUE else "Normal"
+            kind = "Warning" if is_problem(observation) else "Normal"
             kopf.event(body, type=kind, reason=observation.reason, message=observation.message or observation.reason)
 
 

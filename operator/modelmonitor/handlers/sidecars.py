@@ -48,4 +48,4 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         else:
             message = "Every opted-in pod runs the sidecar"
             observation = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.FALSE, "AllInjected", message)
-        report(body, patch, [observation], ctx.now())
+        report(body, patch, [observation], ctx.now(), acted=False)

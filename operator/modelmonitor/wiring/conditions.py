@@ -24,6 +24,25 @@ class Observation:
     message: str = ""
 
 
+PROBLEM_WHEN_TRUE = frozenset(
+    {
+        ConditionType.DRIFTING,
+        ConditionType.BUDGET_BURNING,
+        ConditionType.SIDECAR_MISSING,
+        ConditionType.ROLLED_BACK,
+    }
+)
+"""Condition types that signal trouble when True (for the rest, such as Ready, False is trouble)."""
+
+
+def is_problem(observation: Observation) -> bool:
+    """Whether ``observation`` deserves a Warning Event rather than a Normal one."""
+    if observation.status is ConditionStatus.UNKNOWN:
+        return False
+    troubled_when = ConditionStatus.TRUE if observation.type in PROBLEM_WHEN_TRUE else ConditionStatus.FALSE
+    return observation.status is troubled_when
+
+
 def merge_conditions(
     current: Sequence[Mapping[str, Any]] | None,
     observations: Iterable[Observation],
@@ -81,14 +100,17 @@ def status_patch(
     *,
     generation: int,
     now: str,
+    acted: bool = True,
 ) -> dict[str, Any]:
-    """The keys of ``status`` that must change (conditions, phase, observedGeneration); empty if none."""
+    """The keys of ``status`` that must change (conditions, phase, observedGeneration); empty if none.
+
+    ``acted`` says the caller acted on this spec generation (the wiring handler); observers such
+    as the sidecar count leave ``status.observedGeneration`` to it.
+    """
     status = status or {}
     current_conditions = status.get("conditions") if isinstance(status.get("conditions"), list) else []
     conditions = merge_conditions(current_conditions, observations, generation=generation, now=now)
-    wanted: dict[str, Any] = {
-        "conditions": conditions,
-        "phase": phase_of(conditions, status.get("phase")),
-        "observedGeneration": generation,
-    }
+    wanted: dict[str, Any] = {"conditions": conditions, "phase": phase_of(conditions, status.get("phase"))}
+    if acted:
+        wanted["observedGeneration"] = generation
     return {key: value for key, value in wanted.items() if status.get(key) != value}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from modelmonitor.api.status import ConditionStatus, ConditionType
-from modelmonitor.wiring.conditions import Observation, merge_conditions, phase_of, status_patch
+from modelmonitor.wiring.conditions import Observation, is_problem, merge_conditions, phase_of, status_patch
 
 READY_TRUE = Observation(ConditionType.READY, ConditionStatus.TRUE, "Wired", "ok")
 READY_FALSE = Observation(ConditionType.READY, ConditionStatus.FALSE, "TargetNotFound", "gone")
@@ -63,3 +63,23 @@ def test_status_patch_is_empty_when_nothing_changes() -> None:
 def test_status_patch_tolerates_odd_status() -> None:
     patch = status_patch({"conditions": "oops", "phase": 3}, [READY_FALSE], generation=0, now="t")
     assert patch["conditions"][0]["reason"] == "TargetNotFound"
+
+
+def test_observers_leave_observed_generation_alone() -> None:
+    missing = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.TRUE, "PodsWithoutSidecar")
+    patch = status_patch({"observedGeneration": 1}, [missing], generation=2, now="t", acted=False)
+    assert "observedGeneration" not in patch
+
+
+@pytest.mark.parametrize(
+    ("observation", "problem"),
+    [
+        (READY_TRUE, False),
+        (READY_FALSE, True),
+        (Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.TRUE, "PodsWithoutSidecar"), True),
+        (Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.FALSE, "AllInjected"), False),
+        (Observation(ConditionType.DRIFTING, ConditionStatus.UNKNOWN, "InsufficientSamples"), False),
+    ],
+)
+def test_event_type_follows_condition_polarity(observation: Observation, problem: bool) -> None:
+    assert is_problem(observation) is problem
