@@ -160,6 +160,7 @@ async def test_retarget_releases_the_old_deployment(emulator: StrictEmulator, op
     await eventually(lambda: not template_meta(emulator, "model-a").get("labels"), what="model-a released")
     assert keys.CONFIG_HASH not in (template_meta(emulator, "model-a").get("annotations") or {})
     assert not emulator.objects[CONFIGMAPS, NS, CM_NAME].deleted
+    await eventually(lambda: (ready(emulator) or {}).get("observedGeneration") == 2, what="update handled")
 
 
 async def test_missing_target_then_recovery(emulator: StrictEmulator, operator: Operator) -> None:
