@@ -1,7 +1,8 @@
 """``modelmonitor run`` as a real process against the emulator's URL.
 
 We test these aspects:
-- the command starts the operator with an explicit API URL or a kubeconfig and wires a ModelMonitor (Ready=True);
+- the command starts the operator with an explicit API URL or a kubeconfig (then with peering
+  auto-detected: the emulator has no peering resources, so it runs standalone) and wires a ModelMonitor (Ready=True);
 - its logs are JSON lines;
 - bad settings exit with status 2 and a message naming the setting.
 """
@@ -31,8 +32,8 @@ def _env() -> dict[str, str]:
 async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path, connection: str) -> None:
     server = str(emulator.url).rstrip("/")
     if connection == "api-url":
-        target = ["--api-url", server]
-    else:
+        target = ["--api-url", server, "--standalone"]
+    else:  # and no --standalone: without peering resources in the cluster, Kopf runs standalone
         target = ["--kubeconfig", str(write_kubeconfig(tmp_path / "kubeconfig", server))]
     emulator.seed(DEPLOYMENTS, NS, deployment())
     emulator.seed(MM, NS, monitor(target={"deployment": "fraud-scorer"}))
@@ -43,7 +44,6 @@ async def test_run_wires_a_monitor(emulator: StrictEmulator, tmp_path: Path, con
         "modelmonitor",
         "run",
         *target,
-        "--standalone",
         "--no-webhooks",
         "--metrics-port",
         "0",
