@@ -56,7 +56,9 @@ class OperatorConfig(BaseModel):
     )
     webhook_timeout_seconds: int = Field(default=5, ge=1, le=30)
     # Loops and retries.
-    sidecar_check_interval: float = Field(default=60.0, gt=0, description="Seconds between SidecarMissing counts.")
+    sidecar_check_interval: float = Field(
+        default=60.0, ge=0, description="Seconds between SidecarMissing counts; 0 turns the count off."
+    )
     retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles each retry.")
     retry_max_seconds: float = Field(default=300.0, gt=0)
     # Observability.

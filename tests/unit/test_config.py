@@ -27,7 +27,7 @@ def test_env_then_flags() -> None:
     [
         ({"MODELMONITOR_WEBHOOK_PORT": "x"}, "config.webhook_port"),
         ({"MODELMONITOR_LOG_FORMAT": "xml"}, "config.log_format"),
-        ({"MODELMONITOR_SIDECAR_CHECK_INTERVAL": "0"}, "config.sidecar_check_interval"),
+        ({"MODELMONITOR_SIDECAR_CHECK_INTERVAL": "-1"}, "config.sidecar_check_interval"),
     ],
 )
 def test_bad_values_are_named(env: dict[str, str], named: str) -> None:

@@ -34,7 +34,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         name: str,
         namespace: str | None,
         uid: str,
-        patch: kopf.Patch,
         retry: int,
         old: Any = None,
         **_: Any,
@@ -44,7 +43,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             spec = parse_spec(body.get("spec"))
         except SpecError as error:
             invalid = Observation(ConditionType.READY, ConditionStatus.FALSE, "InvalidSpec", str(error))
-            report(body, patch, [invalid], ctx.now())
+            await report(ctx, body, [invalid])
             record("wire", "invalid", [], started)
             return  # nothing else: an invalid spec changes no workload
         old_spec = old.get("spec") if isinstance(old, Mapping) else None  # set on updates only
@@ -52,7 +51,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             ctx.api, namespace=namespace or "default", name=name, uid=uid, spec=spec, old_raw_spec=old_spec
         )
         post_actions(body, outcome.actions)
-        report(body, patch, [outcome.ready], ctx.now())
+        await report(ctx, body, [outcome.ready])
         ready = outcome.ready.status is ConditionStatus.TRUE
         record("wire", "ready" if ready else "retry" if outcome.retry else "not_ready", outcome.actions, started)
         if outcome.retry:

@@ -1,29 +1,32 @@
-"""Turning observations into a status patch and Events, shared by the ModelMonitor handlers."""
+"""Turning observations into status conditions and Events, shared by the ModelMonitor handlers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 
 import kopf
 
-from modelmonitor.wiring.conditions import Observation, is_problem, status_patch
-from modelmonitor.wiring.shapes import mapping
+from modelmonitor.handlers.context import OperatorContext
+from modelmonitor.kube.status import write_conditions
+from modelmonitor.wiring.conditions import Observation, is_problem
 
 
-def report(
-    body: kopf.Body, patch: kopf.Patch, observations: Iterable[Observation], now: str, *, acted: bool = True
+async def report(
+    ctx: OperatorContext,
+    body: kopf.Body,
+    observations: Sequence[Observation],
+    *,
+    acted: bool = True,
 ) -> None:
-    """Put the changed status keys into ``patch``; post an Event for each condition whose reason changed."""
-    observations = list(observations)
-    status = mapping(body.get("status"))
-    generation = int(mapping(body.get("metadata")).get("generation") or 0)
-    changes = status_patch(status, observations, generation=generation, now=now, acted=acted)
-    patch.status.update(changes)
-    before = {c.get("type"): c.get("reason") for c in status.get("conditions") or [] if isinstance(c, Mapping)}
-    for observation in observations:
-        if before.get(observation.type.value) != observation.reason:
-            kind = "Warning" if is_problem(observation) else "Normal"
-            kopf.event(body, type=kind, reason=observation.reason, message=observation.message or observation.reason)
+    """Write the conditions (guarded by resourceVersion); post an Event for each reason that changed."""
+    namespace = body.get("metadata", {}).get("namespace") or "default"
+    name = body.get("metadata", {}).get("name") or ""
+    changed = await write_conditions(
+        ctx.api, namespace=namespace, name=name, observations=observations, now=ctx.now(), acted=acted
+    )
+    for observation in changed:
+        kind = "Warning" if is_problem(observation) else "Normal"
+        kopf.event(body, type=kind, reason=observation.reason, message=observation.message or observation.reason)
 
 
 def post_actions(body: kopf.Body, actions: Iterable[tuple[str, str]]) -> None:

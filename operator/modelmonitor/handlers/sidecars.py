@@ -34,7 +34,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         initial_delay=min(5.0, ctx.config.sidecar_check_interval),
         registry=registry,
     )
-    async def count_missing(body: kopf.Body, name: str, namespace: str | None, patch: kopf.Patch, **_: Any) -> None:
+    async def count_missing(body: kopf.Body, name: str, namespace: str | None, **_: Any) -> None:
         if not _is_ready(body) or namespace is None:
             return
         missing = pods_missing_sidecar(await opted_in_pods(ctx.api, namespace), name)
@@ -48,4 +48,4 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         else:
             message = "Every opted-in pod runs the sidecar"
             observation = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.FALSE, "AllInjected", message)
-        report(body, patch, [observation], ctx.now(), acted=False)
+        await report(ctx, body, [observation], acted=False)

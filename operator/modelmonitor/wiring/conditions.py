@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelmonitor.api.status import Condition, ConditionStatus, ConditionType, Phase
+from modelmonitor.wiring.shapes import mapping
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,28 @@ def status_patch(
     if acted:
         wanted["observedGeneration"] = generation
     return {key: value for key, value in wanted.items() if status.get(key) != value}
+
+
+def status_json_patch(obj: Mapping[str, Any], changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A JSON patch writing ``changes`` into ``obj``'s status, guarded by its resourceVersion.
+
+    Conditions are one list shared by several writers (the wiring handler, the sidecar count, the
+    analysis loop); a merge patch would replace the list with a stale copy. The ``test`` makes a
+    concurrent write fail with 409/422 instead, and the caller re-reads and retries.
+    """
+    meta = mapping(obj.get("metadata"))
+    ops: list[dict[str, Any]] = []
+    if meta.get("resourceVersion") is not None:
+        ops.append({"op": "test", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]})
+    if not isinstance(obj.get("status"), Mapping):
+        ops.append({"op": "add", "path": "/status", "value": dict(changes)})
+        return ops
+    ops.extend({"op": "add", "path": f"/status/{key}", "value": value} for key, value in changes.items())
+    return ops
+
+
+def changed_reasons(status: Mapping[str, Any] | None, observations: Iterable[Observation]) -> list[Observation]:
+    """The observations whose reason differs from the one currently in ``status`` (worth an Event)."""
+    current = (status or {}).get("conditions")
+    before = {c.get("type"): c.get("reason") for c in current or [] if isinstance(c, Mapping)}
+    return [o for o in observations if before.get(o.type.value) != o.reason]

@@ -83,20 +83,24 @@ def emulator(kmock: StrictEmulator) -> StrictEmulator:
     return kmock
 
 
+_TEST_SETTINGS: dict[str, Any] = {
+    "standalone": True,
+    "webhooks_enabled": False,
+    "webhook_addr": "127.0.0.1",
+    "webhook_host": "127.0.0.1",
+    "webhook_port": 0,
+    "retry_base_seconds": 0.2,
+    "retry_max_seconds": 0.5,
+    "sidecar_check_interval": 0,  # off: its timers outlive Kopf's exit by up to 5 s; on where tested
+    "metrics_port": 0,
+}
+
+
 @pytest.fixture
-def operator_config(emulator: StrictEmulator) -> OperatorConfig:
-    return OperatorConfig(
-        api_url=str(emulator.url).rstrip("/"),
-        standalone=True,
-        webhooks_enabled=False,
-        webhook_addr="127.0.0.1",
-        webhook_host="127.0.0.1",
-        webhook_port=0,
-        retry_base_seconds=0.2,
-        retry_max_seconds=0.5,
-        sidecar_check_interval=0.3,
-        metrics_port=0,
-    )
+def operator_config(emulator: StrictEmulator, request: pytest.FixtureRequest) -> OperatorConfig:
+    """Fast retries, no webhooks; a test changes any setting with ``indirect`` parametrization."""
+    overrides = getattr(request, "param", {})
+    return OperatorConfig(**{**_TEST_SETTINGS, "api_url": str(emulator.url).rstrip("/"), **overrides})
 
 
 @pytest.fixture
@@ -115,6 +119,10 @@ class Operator:
 
     async def start(self) -> None:
         settings = kopf.OperatorSettings()
+        # A per-object worker lingers idle_timeout (5 s) after its last event, and Kopf's exit waits for
+        # it: shorten both so that stopping mid-processing takes milliseconds, not seconds.
+        settings.queueing.idle_timeout = 0.3
+        settings.queueing.exit_timeout = 0.3
         args = ["run", "--standalone", "-A"]
         self.runner = KopfRunner(args, registry=build_registry(self.context), settings=settings, timeout=30)
         await asyncio.to_thread(self.runner.__enter__)

@@ -222,6 +222,7 @@ async def test_restart_writes_nothing_twice(emulator: StrictEmulator, operator: 
     assert emulator.objects[MM, NS, "fraud-scorer"]["status"]["conditions"] == conditions
 
 
+@pytest.mark.parametrize("operator_config", [{"sidecar_check_interval": 0.3}], indirect=True)
 async def test_sidecar_missing_is_reported(emulator: StrictEmulator, operator: Operator) -> None:
     emulator.seed(DEPLOYMENTS, NS, deployment())
     await create_monitor(emulator, monitor(target={"deployment": "fraud-scorer"}))

@@ -9,10 +9,19 @@ We test these aspects:
 
 from __future__ import annotations
 
+import jsonpatch
 import pytest
 
 from modelmonitor.api.status import ConditionStatus, ConditionType
-from modelmonitor.wiring.conditions import Observation, is_problem, merge_conditions, phase_of, status_patch
+from modelmonitor.wiring.conditions import (
+    Observation,
+    changed_reasons,
+    is_problem,
+    merge_conditions,
+    phase_of,
+    status_json_patch,
+    status_patch,
+)
 
 READY_TRUE = Observation(ConditionType.READY, ConditionStatus.TRUE, "Wired", "ok")
 READY_FALSE = Observation(ConditionType.READY, ConditionStatus.FALSE, "TargetNotFound", "gone")
@@ -83,3 +92,22 @@ def test_observers_leave_observed_generation_alone() -> None:
 )
 def test_event_type_follows_condition_polarity(observation: Observation, problem: bool) -> None:
     assert is_problem(observation) is problem
+
+
+def test_status_json_patch_is_guarded_by_resource_version() -> None:
+    obj = {"metadata": {"resourceVersion": "7"}, "status": {"phase": "Pending"}}
+    patch = status_json_patch(obj, {"phase": "Healthy"})
+    assert patch[0] == {"op": "test", "path": "/metadata/resourceVersion", "value": "7"}
+    assert jsonpatch.apply_patch(obj, patch)["status"]["phase"] == "Healthy"
+    moved = {"metadata": {"resourceVersion": "8"}, "status": {}}
+    with pytest.raises(jsonpatch.JsonPatchTestFailed):
+        jsonpatch.apply_patch(moved, patch)
+    assert status_json_patch({"metadata": {}}, {"phase": "Healthy"}) == [
+        {"op": "add", "path": "/status", "value": {"phase": "Healthy"}}
+    ]
+
+
+def test_changed_reasons() -> None:
+    status = {"conditions": [{"type": "Ready", "reason": "Wired"}]}
+    assert changed_reasons(status, [READY_TRUE, READY_FALSE]) == [READY_FALSE]
+    assert changed_reasons(None, [READY_TRUE]) == [READY_TRUE]
