@@ -269,11 +269,14 @@ async def test_restart_during_retry_resumes_once(emulator: StrictEmulator, opera
     assert len(emulator.objects[DEPLOYMENTS, NS, "fraud-scorer"].history) == 2  # seeded, then one patch
     assert len(emulator.objects[CONFIGMAPS, NS, CM_NAME].history) == 1  # created once
     registry = operator.context.metrics.registry
-    assert registry.get_sample_value("modelmonitor_operator_writes_total", {"reason": "ConfigDelivered"}) == 1
-    assert (
-        registry.get_sample_value("modelmonitor_operator_reconciliations_total", {"handler": "wire", "result": "ready"})
-        == 1
+    # the handler records its metrics after writing the status: wait for them, then check they counted once
+    ready_runs = {"handler": "wire", "result": "ready"}
+    await eventually(
+        lambda: registry.get_sample_value("modelmonitor_operator_reconciliations_total", ready_runs),
+        what="metrics recorded",
     )
+    assert registry.get_sample_value("modelmonitor_operator_writes_total", {"reason": "ConfigDelivered"}) == 1
+    assert registry.get_sample_value("modelmonitor_operator_reconciliations_total", ready_runs) == 1
 
 
 async def test_api_error_is_reported_and_retried(emulator: StrictEmulator, operator: Operator) -> None:
