@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -64,3 +65,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         actions = await monitors.unwire(ctx.api, namespace=namespace or "default", name=name, raw_spec=raw_spec)
         post_actions(body, actions)
         record("unwire", "ready", actions, started)
+        with contextlib.suppress(KeyError):  # no stale series for a monitor that is gone
+            metrics.pods_missing_sidecar.remove(namespace or "default", name)

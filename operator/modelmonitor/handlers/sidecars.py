@@ -11,12 +11,10 @@ from typing import Any
 import kopf
 
 from modelmonitor.api.crd import GROUP, PLURAL, VERSION
-from modelmonitor.api.status import ConditionStatus, ConditionType
 from modelmonitor.handlers.context import OperatorContext
 from modelmonitor.handlers.reporting import report
-from modelmonitor.injection.audit import pods_missing_sidecar
+from modelmonitor.injection.audit import pods_missing_sidecar, sidecar_observation
 from modelmonitor.kube.pods import opted_in_pods
-from modelmonitor.wiring.conditions import Observation
 
 
 def _is_ready(body: kopf.Body) -> bool:
@@ -39,13 +37,4 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             return
         missing = pods_missing_sidecar(await opted_in_pods(ctx.api, namespace), name)
         ctx.metrics.pods_missing_sidecar.labels(namespace, name).set(len(missing))
-        if missing:
-            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-            message = f"{len(missing)} pod(s) labelled for injection run without the sidecar: {shown}"
-            observation = Observation(
-                ConditionType.SIDECAR_MISSING, ConditionStatus.TRUE, "PodsWithoutSidecar", message
-            )
-        else:
-            message = "Every opted-in pod runs the sidecar"
-            observation = Observation(ConditionType.SIDECAR_MISSING, ConditionStatus.FALSE, "AllInjected", message)
-        await report(ctx, body, [observation], acted=False)
+        await report(ctx, body, [sidecar_observation(missing)], acted=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from modelmonitor.injection.audit import pods_missing_sidecar
+from modelmonitor.injection.audit import pods_missing_sidecar, sidecar_observation
 from modelmonitor.injection.review import review_problems
 from modelmonitor.wiring import keys
 
@@ -76,3 +76,22 @@ def test_each_problem_is_named(path: tuple[str, ...], value: Any, named: str) ->
 @pytest.mark.parametrize("body", [None, [], "x", {"request": "x"}])
 def test_non_reviews(body: Any) -> None:
     assert review_problems(body)
+
+
+@pytest.mark.parametrize(
+    ("missing", "status", "reason", "text"),
+    [
+        ([], "False", "AllInjected", "Every opted-in pod"),
+        (["a"], "True", "PodsWithoutSidecar", "1 pod(s) labelled for injection run without the sidecar: a"),
+        (
+            [f"p{i}" for i in range(7)],
+            "True",
+            "PodsWithoutSidecar",
+            "7 pod(s) labelled for injection run without the sidecar: p0, p1, p2, p3, p4 ...",
+        ),
+    ],
+)
+def test_sidecar_observation(missing: list[str], status: str, reason: str, text: str) -> None:
+    observation = sidecar_observation(missing)
+    assert (observation.status.value, observation.reason) == (status, reason)
+    assert observation.message.startswith(text)
