@@ -18,7 +18,7 @@ from modelmonitor.wiring import keys, webhooks
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     config = ctx.config
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(id="login", registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         return kopf.ConnectionInfo(**connection_parameters(ctx.api))
 
@@ -35,7 +35,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             ctx.api, webhooks.validating_configuration(name, client_config, timeout_seconds=timeout)
         )
 
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(id="configure", registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         settings.persistence.finalizer = keys.FINALIZER
         settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
