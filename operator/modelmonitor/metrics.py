@@ -1,0 +1,46 @@
+"""The operator's own Prometheus metrics (``modelmonitor_operator_*``), built on an injected registry.
+
+Labels are bounded: handler names, results, write kinds, and namespace/monitor pairs (one series
+per ModelMonitor, like kube-state-metrics does per object). No pod names or spec values.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class OperatorMetrics:
+    """All metric objects of one operator process."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.reconciliations = Counter(
+            "modelmonitor_operator_reconciliations_total",
+            "ModelMonitor handler runs, by handler and result (ready, not_ready, invalid, retry, error).",
+            ["handler", "result"],
+            registry=registry,
+        )
+        self.reconcile_duration = Histogram(
+            "modelmonitor_operator_reconcile_duration_seconds",
+            "Time spent in one ModelMonitor handler run.",
+            ["handler"],
+            registry=registry,
+        )
+        self.writes = Counter(
+            "modelmonitor_operator_writes_total",
+            "Writes to the Kubernetes API made while wiring, by Event reason (ConfigDelivered, ServiceRewired...).",
+            ["reason"],
+            registry=registry,
+        )
+        self.admission_reviews = Counter(
+            "modelmonitor_operator_admission_reviews_total",
+            "Admission reviews answered, by webhook and result (injected, skipped, allowed, denied).",
+            ["webhook", "result"],
+            registry=registry,
+        )
+        self.pods_missing_sidecar = Gauge(
+            "modelmonitor_operator_pods_missing_sidecar",
+            "Opted-in pods of a monitor running without the sidecar (the webhook failed open).",
+            ["namespace", "monitor"],
+            registry=registry,
+        )
