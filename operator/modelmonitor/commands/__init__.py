@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from modelmonitor.commands import crd
+from modelmonitor.commands import crd, drift, profile
 
 
 class Command(Protocol):
@@ -17,4 +17,4 @@ class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
 
 
-COMMANDS: list[Command] = [crd]
+COMMANDS: list[Command] = [crd, profile, drift]

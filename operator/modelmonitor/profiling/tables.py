@@ -1,0 +1,308 @@
+"""Reading tabular files (CSV, Parquet) into typed columns, with errors that name the column and row.
+
+A column is *numeric* (``float64``, NaN for null) or *categorical* (``object`` array of ``str``,
+``None`` for null). CSV cells are text, so their kind is inferred: a column whose every non-null
+cell parses as a finite number is numeric, one with no parseable cell is categorical, and one that
+mixes both is an error (a stray ``"?"`` in a numeric column is usually a data bug, and silently
+treating the column as categorical would hide it). Callers can force a column's kind, as
+``modelmonitor drift`` does with the kinds recorded in the reference profile.
+
+Parquet columns carry types: integers, floats and decimals are numeric; strings go through the
+same inference as CSV cells (so both formats agree); booleans are categorical. Parquet needs
+``pyarrow`` (the ``parquet`` extra); CSV uses only the standard library.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Kind = Literal["numeric", "categorical"]
+KINDS: tuple[Kind, ...] = ("numeric", "categorical")
+
+NULL_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none"})
+"""CSV cells read as missing values (what pandas and most exporters write for null)."""
+
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+
+
+class TableError(ValueError):
+    """A file that cannot be read as a table, or a column that cannot be typed; the message says which."""
+
+
+@dataclass(frozen=True)
+class NumericColumn:
+    """A numeric column: ``values`` is float64 with NaN for null."""
+
+    name: str
+    values: npt.NDArray[np.float64]
+    kind: Literal["numeric"] = "numeric"
+
+    @property
+    def nulls(self) -> int:
+        return int(np.isnan(self.values).sum())
+
+
+@dataclass(frozen=True)
+class CategoricalColumn:
+    """A categorical column: ``values`` is an object array of ``str`` with ``None`` for null."""
+
+    name: str
+    values: npt.NDArray[np.object_]
+    kind: Literal["categorical"] = "categorical"
+
+    @property
+    def nulls(self) -> int:
+        return sum(1 for value in self.values if value is None)
+
+
+Column = NumericColumn | CategoricalColumn
+
+
+@dataclass(frozen=True)
+class Table:
+    """Typed columns of equal length, in file order."""
+
+    source: str
+    rows: int
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        """The column ``name``; :class:`TableError` naming the file when absent."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise TableError(f"{self.source}: no column {name!r}")
+
+
+def read_table(
+    path: Path | str,
+    *,
+    kinds: Mapping[str, Kind] | None = None,
+    select: Sequence[str] | None = None,
+    exclude: Collection[str] = (),
+    allow_empty_columns: bool = False,
+) -> Table:
+    """Read a CSV or Parquet file into a :class:`Table`.
+
+    Parameters
+    ----------
+    path
+        The file; ``.parquet``/``.pq`` is read as Parquet, anything else as CSV.
+    kinds
+        Forced kind per column name; other columns are inferred.
+    select
+        Read only these columns, in this order (an error names any that are missing).
+    exclude
+        Columns to skip (identifiers, labels, timestamps).
+    allow_empty_columns
+        Accept columns whose every value is null (current data may legitimately lose a feature);
+        by default such a column is an error, since no profile can be built from it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TableError(f"{path}: no such file")
+    if not path.is_file():
+        raise TableError(f"{path}: not a regular file")
+    kinds = dict(kinds or {})
+    for name, kind in kinds.items():
+        if kind not in KINDS:
+            raise TableError(f"column {name!r}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    raw = _read_parquet(path, select) if path.suffix.lower() in PARQUET_SUFFIXES else _read_csv(path)
+    names = list(raw)
+    unknown = [name for name in exclude if name not in raw]
+    if unknown:
+        raise TableError(f"{path}: cannot exclude missing column(s) {', '.join(map(repr, unknown))}")
+    if select is not None:
+        missing = [name for name in select if name not in raw]
+        if missing:
+            raise TableError(f"{path}: missing column(s) {', '.join(map(repr, missing))}")
+        names = list(select)
+    names = [name for name in names if name not in exclude]
+    if not names:
+        raise TableError(f"{path}: no columns left to read")
+    rows = len(next(iter(raw.values())))
+    if rows == 0:
+        raise TableError(f"{path}: no data rows")
+    columns = tuple(
+        _typed(name, raw[name], kinds.get(name), source=path, allow_empty=allow_empty_columns) for name in names
+    )
+    return Table(source=str(path), rows=rows, columns=columns)
+
+
+# A raw column is what the file gave: text cells (object array of str/None) or already-typed numbers.
+RawColumn = npt.NDArray[np.object_] | npt.NDArray[np.float64]
+
+
+def _read_csv(path: Path) -> dict[str, RawColumn]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            sample = handle.read(64 * 1024)
+            handle.seek(0)
+            delimiter = "\t" if path.suffix.lower() == ".tsv" or ("\t" in sample and "," not in sample) else ","
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            header = next(reader, None)
+            if header is None:
+                raise TableError(f"{path}: empty file (no header row)")
+            _check_header(path, header)
+            body = list(reader)
+    except UnicodeDecodeError as error:
+        raise TableError(f"{path}: not UTF-8 text (byte {error.start}); is it a binary file?") from error
+    except csv.Error as error:
+        raise TableError(f"{path}: malformed CSV: {error}") from error
+    except OSError as error:
+        raise TableError(f"{path}: cannot read: {error.strerror or error}") from error
+    # Trailing blank lines are common and harmless; blank lines inside the data are rows of nulls.
+    while body and not body[-1]:
+        body.pop()
+    width = len(header)
+    for index, row in enumerate(body):
+        if len(row) != width:
+            raise TableError(f"{path}: line {index + 2} has {len(row)} fields, the header has {width}")
+    if not body:
+        return {name: np.empty(0, dtype=object) for name in header}
+    cells = np.array(body, dtype=object)
+    return {name: cells[:, i] for i, name in enumerate(header)}
+
+
+def _check_header(path: Path, header: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            raise TableError(f"{path}: column {position} has an empty name")
+        if name in seen:
+            raise TableError(f"{path}: column name {name!r} appears twice")
+        seen.add(name)
+
+
+def _read_parquet(path: Path, select: Sequence[str] | None) -> dict[str, RawColumn]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:  # pragma: no cover - pyarrow is in the test extra
+        raise TableError(f"{path}: reading Parquet needs pyarrow (pip install 'model-monitor[parquet]')") from error
+    try:
+        schema = pq.read_schema(path)
+        wanted = [name for name in select if name in schema.names] if select is not None else None
+        table = pq.read_table(path, columns=wanted)
+    except (pa.ArrowException, OSError) as error:
+        raise TableError(f"{path}: not a readable Parquet file: {error}") from error
+    _check_header(path, table.column_names)
+    raw: dict[str, RawColumn] = {}
+    for name, chunked in zip(table.column_names, table.columns, strict=True):
+        raw[name] = _arrow_to_numpy(path, name, chunked, pa)
+    return raw
+
+
+def _arrow_to_numpy(path: Path, name: str, chunked: Any, pa: Any) -> RawColumn:
+    kind = chunked.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+        chunked = chunked.cast(kind)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values: npt.NDArray[np.float64] = chunked.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=np.float64)
+    if pa.types.is_boolean(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text: npt.NDArray[np.object_] = chunked.cast(pa.string()).to_numpy(zero_copy_only=False)
+        return np.asarray(text, dtype=object)
+    raise TableError(f"{path}: column {name!r} has type {kind}, which is neither numeric nor text; exclude it")
+
+
+def _typed(name: str, raw: RawColumn, kind: Kind | None, *, source: Path, allow_empty: bool) -> Column:
+    where = f"{source}: column {name!r}"
+    if raw.dtype == np.float64:
+        numbers = np.asarray(raw, dtype=np.float64)
+        if kind == "categorical":
+            return _check_empty(CategoricalColumn(name, _numbers_as_text(numbers)), where, allow_empty)
+        _check_finite(numbers, where)
+        return _check_empty(NumericColumn(name, numbers), where, allow_empty)
+    cells = np.asarray(raw, dtype=object)
+    null = np.fromiter((cell is None or cell in NULL_TOKENS for cell in cells), dtype=bool, count=len(cells))
+    present = cells[~null]
+    if kind == "categorical":
+        values = cells.copy()
+        values[null] = None
+        return _check_empty(CategoricalColumn(name, values), where, allow_empty)
+    numbers = _parse_numbers(present)
+    if numbers is not None:
+        column = np.full(len(cells), np.nan)
+        column[~null] = numbers
+        _check_finite(column, where)
+        return _check_empty(NumericColumn(name, column), where, allow_empty)
+    distinct = set(present.tolist())
+    numeric_like = sorted(value for value in distinct if _parses(value))
+    text_like = sorted(value for value in distinct if not _parses(value))
+    first_text = _first_row(cells, text_like)
+    if kind == "numeric":
+        raise TableError(f"{where} should be numeric but row {first_text} holds {cells[first_text - 1]!r}")
+    if numeric_like:
+        raise TableError(
+            f"{where} mixes numbers (e.g. {numeric_like[0]!r}) and text (e.g. {cells[first_text - 1]!r} "
+            f"in row {first_text}); fix the data or force the column to be categorical"
+        )
+    values = cells.copy()
+    values[null] = None
+    return _check_empty(CategoricalColumn(name, values), where, allow_empty)
+
+
+def _parse_numbers(cells: npt.NDArray[np.object_]) -> npt.NDArray[np.float64] | None:
+    """All cells as floats, or ``None`` when any of them is not a number."""
+    try:
+        return cells.astype(np.float64)
+    except (ValueError, TypeError):
+        return None
+
+
+def _parses(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_row(cells: npt.NDArray[np.object_], values: Iterable[str]) -> int:
+    """1-based data row of the first cell holding one of ``values``."""
+    wanted = set(values)
+    for index, cell in enumerate(cells):
+        if cell in wanted:
+            return index + 1
+    return 0  # pragma: no cover - callers pass values taken from ``cells``
+
+
+def _check_finite(numbers: npt.NDArray[np.float64], where: str) -> None:
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        row = int(np.argmax(infinite)) + 1
+        raise TableError(f"{where} has an infinite value in row {row}; numeric columns must be finite")
+
+
+def _numbers_as_text(numbers: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
+    """Numbers as category labels: integral values without a trailing ``.0``, as they were written."""
+    text = np.empty(len(numbers), dtype=object)
+    for index, number in enumerate(numbers.tolist()):
+        if math.isnan(number):
+            text[index] = None
+        elif number.is_integer():
+            text[index] = str(int(number))
+        else:
+            text[index] = repr(number)
+    return text
+
+
+def _check_empty(column: Column, where: str, allow_empty: bool) -> Column:
+    if not allow_empty and column.nulls == len(column.values):
+        raise TableError(f"{where} is empty: every value is null")
+    return column
