@@ -21,6 +21,10 @@ PROFILE_KEY = "profile.yaml"
 CONFIGMAP_LIMIT_BYTES = 1024 * 1024
 """Kubernetes rejects ConfigMaps whose data exceeds 1 MiB."""
 
+# libyaml's emitter and parser when present (PyYAML wheels ship them): ~10x faster on large profiles.
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -45,7 +49,7 @@ def check_name(name: str, what: str = "name") -> str:
 
 def render_profile(profile: ReferenceProfile) -> str:
     """The bare profile as YAML (camelCase keys, as the models define them)."""
-    return yaml.safe_dump(profile.model_dump(mode="json", by_alias=True), sort_keys=False, width=120)
+    return yaml.dump(profile.model_dump(mode="json", by_alias=True), Dumper=_Dumper, sort_keys=False, width=120)
 
 
 def configmap_manifest(profile: ReferenceProfile, *, name: str, namespace: str | None = None) -> dict[str, Any]:
@@ -113,12 +117,12 @@ def load_profile(path: Path | str) -> ReferenceProfile:
 
 def _load_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a safe loader, C or Python
     except yaml.YAMLError as error:
         raise ProfileFileError(f"{source}: not valid YAML: {error}") from error
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _BlockDumper(_Dumper):  # type: ignore[valid-type,misc]
     """Writes multi-line strings as ``|`` blocks."""
 
 

@@ -120,13 +120,17 @@ def read_table(
     for name, kind in kinds.items():
         if kind not in KINDS:
             raise TableError(f"column {name!r}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
-    raw = _read_parquet(path, select) if path.suffix.lower() in PARQUET_SUFFIXES else _read_csv(path)
-    names = list(raw)
-    unknown = [name for name in exclude if name not in raw]
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        available, raw = _read_parquet(path, select, exclude)
+    else:
+        raw = _read_csv(path)
+        available = list(raw)
+    unknown = [name for name in exclude if name not in available]
     if unknown:
         raise TableError(f"{path}: cannot exclude missing column(s) {', '.join(map(repr, unknown))}")
+    names = available
     if select is not None:
-        missing = [name for name in select if name not in raw]
+        missing = [name for name in select if name not in available]
         if missing:
             raise TableError(f"{path}: missing column(s) {', '.join(map(repr, missing))}")
         names = list(select)
@@ -187,7 +191,10 @@ def _check_header(path: Path, header: Sequence[str]) -> None:
         seen.add(name)
 
 
-def _read_parquet(path: Path, select: Sequence[str] | None) -> dict[str, RawColumn]:
+def _read_parquet(
+    path: Path, select: Sequence[str] | None, exclude: Collection[str]
+) -> tuple[list[str], dict[str, RawColumn]]:
+    """All column names, and the selected, not excluded columns (others are never decoded)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -195,15 +202,15 @@ def _read_parquet(path: Path, select: Sequence[str] | None) -> dict[str, RawColu
         raise TableError(f"{path}: reading Parquet needs pyarrow (pip install 'model-monitor[parquet]')") from error
     try:
         schema = pq.read_schema(path)
-        wanted = [name for name in select if name in schema.names] if select is not None else None
+        _check_header(path, schema.names)
+        wanted = [name for name in (select or schema.names) if name in schema.names and name not in exclude]
         table = pq.read_table(path, columns=wanted)
     except (pa.ArrowException, OSError) as error:
         raise TableError(f"{path}: not a readable Parquet file: {error}") from error
-    _check_header(path, table.column_names)
     raw: dict[str, RawColumn] = {}
     for name, chunked in zip(table.column_names, table.columns, strict=True):
         raw[name] = _arrow_to_numpy(path, name, chunked, pa)
-    return raw
+    return list(schema.names), raw
 
 
 def _arrow_to_numpy(path: Path, name: str, chunked: Any, pa: Any) -> RawColumn:
