@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelmonitor.api.profile import NumericProfile, ReferenceProfile
+from modelmonitor.profiling.build import categorical_sketch, numeric_sketch
 from modelmonitor.profiling.tables import CategoricalColumn, NumericColumn, Table, TableError
 from modelmonitor.stats.binning import CategoryBins, NumericBins
 from modelmonitor.stats.drift import DriftResult, judge
@@ -52,8 +53,7 @@ def drift_report(
             if not isinstance(column, NumericColumn):
                 raise TableError(f"{current.source}: column {feature.name!r} is not numeric as in the reference")
             reference_numeric = NumericSketch.from_profile(feature)
-            current_numeric = NumericSketch(NumericBins(feature.edges))
-            current_numeric.update_batch(column.values)
+            current_numeric = numeric_sketch(column, NumericBins(tuple(feature.edges)))
             result = judge(
                 feature.name,
                 reference_numeric,
@@ -66,8 +66,7 @@ def drift_report(
             if not isinstance(column, CategoricalColumn):
                 raise TableError(f"{current.source}: column {feature.name!r} is not categorical as in the reference")
             reference_categorical = CategoricalSketch.from_profile(feature)
-            current_categorical = CategoricalSketch(CategoryBins(feature.categories))
-            current_categorical.update_batch(column.values)
+            current_categorical = categorical_sketch(column, CategoryBins(tuple(feature.categories)))
             result = judge(
                 feature.name,
                 reference_categorical,

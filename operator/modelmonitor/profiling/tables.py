@@ -53,15 +53,45 @@ class NumericColumn:
 
 @dataclass(frozen=True)
 class CategoricalColumn:
-    """A categorical column: ``values`` is an object array of ``str`` with ``None`` for null."""
+    """A categorical column, dictionary-encoded: row ``i`` holds ``labels[codes[i]]``, or null when ``codes[i] < 0``.
+
+    Encoding once at read time makes every later step (null counts, category counts, top-K) a
+    ``bincount`` over integers instead of a Python loop over strings.
+    """
 
     name: str
-    values: npt.NDArray[np.object_]
+    codes: npt.NDArray[np.int64]
+    labels: tuple[str, ...]
     kind: Literal["categorical"] = "categorical"
+
+    @classmethod
+    def from_values(cls, name: str, values: Iterable[object]) -> CategoricalColumn:
+        """Encode ``values`` (``None`` and float NaN are nulls, anything else is taken as ``str``)."""
+        index: dict[str, int] = {}
+        codes = np.fromiter(
+            (
+                -1
+                if value is None or (isinstance(value, float) and math.isnan(value))
+                else index.setdefault(str(value), len(index))
+                for value in values
+            ),
+            dtype=np.int64,
+        )
+        return cls(name, codes, tuple(index))
+
+    @property
+    def values(self) -> npt.NDArray[np.object_]:
+        """The rows as an object array of ``str``, ``None`` for null."""
+        table = np.array([*self.labels, None], dtype=object)
+        return table[self.codes]  # code -1 picks the trailing None
 
     @property
     def nulls(self) -> int:
-        return sum(1 for value in self.values if value is None)
+        return int((self.codes < 0).sum())
+
+    def label_counts(self) -> npt.NDArray[np.int64]:
+        """Non-null rows per label, in ``labels`` order."""
+        return np.bincount(self.codes[self.codes >= 0], minlength=len(self.labels)).astype(np.int64)
 
 
 Column = NumericColumn | CategoricalColumn
@@ -146,8 +176,25 @@ def read_table(
     return Table(source=str(path), rows=rows, columns=columns)
 
 
-# A raw column is what the file gave: text cells (object array of str/None) or already-typed numbers.
-RawColumn = npt.NDArray[np.object_] | npt.NDArray[np.float64]
+@dataclass(frozen=True)
+class Encoded:
+    """A text column as the file gave it: distinct cells (``None`` for a true null) and one code per row."""
+
+    labels: list[str | None]
+    codes: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+# A raw column is either already numbers (typed Parquet columns) or encoded text cells.
+RawColumn = npt.NDArray[np.float64] | Encoded
+
+
+def _encode(cells: Iterable[str | None], n: int) -> Encoded:
+    index: dict[str | None, int] = {}
+    codes = np.fromiter((index.setdefault(cell, len(index)) for cell in cells), dtype=np.int64, count=n)
+    return Encoded(list(index), codes)
 
 
 def _read_csv(path: Path) -> dict[str, RawColumn]:
@@ -176,9 +223,9 @@ def _read_csv(path: Path) -> dict[str, RawColumn]:
         if len(row) != width:
             raise TableError(f"{path}: line {index + 2} has {len(row)} fields, the header has {width}")
     if not body:
-        return {name: np.empty(0, dtype=object) for name in header}
-    cells = np.array(body, dtype=object)
-    return {name: cells[:, i] for i, name in enumerate(header)}
+        return {name: Encoded([], np.empty(0, dtype=np.int64)) for name in header}
+    columns = zip(*body, strict=True)
+    return {name: _encode(cells, len(body)) for name, cells in zip(header, columns, strict=True)}
 
 
 def _check_header(path: Path, header: Sequence[str]) -> None:
@@ -209,65 +256,64 @@ def _read_parquet(
         raise TableError(f"{path}: not a readable Parquet file: {error}") from error
     raw: dict[str, RawColumn] = {}
     for name, chunked in zip(table.column_names, table.columns, strict=True):
-        raw[name] = _arrow_to_numpy(path, name, chunked, pa)
+        raw[name] = _from_arrow(path, name, chunked, pa)
     return list(schema.names), raw
 
 
-def _arrow_to_numpy(path: Path, name: str, chunked: Any, pa: Any) -> RawColumn:
+def _from_arrow(path: Path, name: str, chunked: Any, pa: Any) -> RawColumn:
     kind = chunked.type
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
         chunked = chunked.cast(kind)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values: npt.NDArray[np.float64] = chunked.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return np.asarray(values, dtype=np.float64)
+        return np.asarray(chunked.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
     if pa.types.is_boolean(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        text: npt.NDArray[np.object_] = chunked.cast(pa.string()).to_numpy(zero_copy_only=False)
-        return np.asarray(text, dtype=object)
+        # Arrow's dictionary encoding runs in C; true nulls get code -1 via a trailing None label.
+        encoded = chunked.cast(pa.string()).combine_chunks().dictionary_encode()
+        labels: list[str | None] = [*encoded.dictionary.to_pylist(), None]
+        codes = encoded.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return Encoded(labels, codes)
     raise TableError(f"{path}: column {name!r} has type {kind}, which is neither numeric nor text; exclude it")
 
 
 def _typed(name: str, raw: RawColumn, kind: Kind | None, *, source: Path, allow_empty: bool) -> Column:
     where = f"{source}: column {name!r}"
-    if raw.dtype == np.float64:
-        numbers = np.asarray(raw, dtype=np.float64)
+    if not isinstance(raw, Encoded):
         if kind == "categorical":
-            return _check_empty(CategoricalColumn(name, _numbers_as_text(numbers)), where, allow_empty)
-        _check_finite(numbers, where)
-        return _check_empty(NumericColumn(name, numbers), where, allow_empty)
-    cells = np.asarray(raw, dtype=object)
-    null = np.fromiter((cell is None or cell in NULL_TOKENS for cell in cells), dtype=bool, count=len(cells))
-    present = cells[~null]
+            return _check_empty(CategoricalColumn.from_values(name, _numbers_as_text(raw)), where, allow_empty)
+        _check_finite(raw, where)
+        return _check_empty(NumericColumn(name, raw), where, allow_empty)
+    # Decide on the distinct cells only: a column of 100,000 rows has a handful of labels, or is numeric.
+    is_null = [label is None or label in NULL_TOKENS for label in raw.labels]
+    kept = [label for label, null in zip(raw.labels, is_null, strict=True) if not null and label is not None]
+    remap = np.full(len(raw.labels) + 1, -1, dtype=np.int64)  # the extra slot maps code -1 (none here) to null
+    remap[[i for i, null in enumerate(is_null) if not null]] = np.arange(len(kept))
+    codes = remap[raw.codes]
     if kind == "categorical":
-        values = cells.copy()
-        values[null] = None
-        return _check_empty(CategoricalColumn(name, values), where, allow_empty)
-    numbers = _parse_numbers(present)
+        return _check_empty(CategoricalColumn(name, codes, tuple(kept)), where, allow_empty)
+    numbers = _parse_numbers(kept)
     if numbers is not None:
-        column = np.full(len(cells), np.nan)
-        column[~null] = numbers
-        _check_finite(column, where)
-        return _check_empty(NumericColumn(name, column), where, allow_empty)
-    distinct = set(present.tolist())
-    numeric_like = sorted(value for value in distinct if _parses(value))
-    text_like = sorted(value for value in distinct if not _parses(value))
-    first_text = _first_row(cells, text_like)
+        values = np.append(numbers, np.nan)[codes]  # code -1 picks the trailing NaN
+        _check_finite(values, where)
+        return _check_empty(NumericColumn(name, values), where, allow_empty)
+    text_codes = [i for i, label in enumerate(kept) if not _parses(label)]
+    first_text = int(np.argmax(np.isin(codes, text_codes))) + 1
+    example = kept[codes[first_text - 1]]
     if kind == "numeric":
-        raise TableError(f"{where} should be numeric but row {first_text} holds {cells[first_text - 1]!r}")
+        raise TableError(f"{where} should be numeric but row {first_text} holds {example!r}")
+    numeric_like = sorted(label for label in kept if _parses(label))
     if numeric_like:
         raise TableError(
-            f"{where} mixes numbers (e.g. {numeric_like[0]!r}) and text (e.g. {cells[first_text - 1]!r} "
+            f"{where} mixes numbers (e.g. {numeric_like[0]!r}) and text (e.g. {example!r} "
             f"in row {first_text}); fix the data or force the column to be categorical"
         )
-    values = cells.copy()
-    values[null] = None
-    return _check_empty(CategoricalColumn(name, values), where, allow_empty)
+    return _check_empty(CategoricalColumn(name, codes, tuple(kept)), where, allow_empty)
 
 
-def _parse_numbers(cells: npt.NDArray[np.object_]) -> npt.NDArray[np.float64] | None:
+def _parse_numbers(cells: Sequence[str]) -> npt.NDArray[np.float64] | None:
     """All cells as floats, or ``None`` when any of them is not a number."""
     try:
-        return cells.astype(np.float64)
+        return np.array(cells, dtype=object).astype(np.float64)
     except (ValueError, TypeError):
         return None
 
@@ -280,15 +326,6 @@ def _parses(cell: str) -> bool:
     return True
 
 
-def _first_row(cells: npt.NDArray[np.object_], values: Iterable[str]) -> int:
-    """1-based data row of the first cell holding one of ``values``."""
-    wanted = set(values)
-    for index, cell in enumerate(cells):
-        if cell in wanted:
-            return index + 1
-    return 0  # pragma: no cover - callers pass values taken from ``cells``
-
-
 def _check_finite(numbers: npt.NDArray[np.float64], where: str) -> None:
     infinite = np.isinf(numbers)
     if infinite.any():
@@ -296,20 +333,17 @@ def _check_finite(numbers: npt.NDArray[np.float64], where: str) -> None:
         raise TableError(f"{where} has an infinite value in row {row}; numeric columns must be finite")
 
 
-def _numbers_as_text(numbers: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
+def _numbers_as_text(numbers: npt.NDArray[np.float64]) -> list[str | None]:
     """Numbers as category labels: integral values without a trailing ``.0``, as they were written."""
-    text = np.empty(len(numbers), dtype=object)
-    for index, number in enumerate(numbers.tolist()):
-        if math.isnan(number):
-            text[index] = None
-        elif number.is_integer():
-            text[index] = str(int(number))
-        else:
-            text[index] = repr(number)
-    return text
+    return [
+        None if math.isnan(number) else str(int(number)) if number.is_integer() else repr(number)
+        for number in numbers.tolist()
+    ]
 
 
 def _check_empty(column: Column, where: str, allow_empty: bool) -> Column:
-    if not allow_empty and column.nulls == len(column.values):
+    if not allow_empty and column.nulls == len(
+        column.codes if isinstance(column, CategoricalColumn) else column.values
+    ):
         raise TableError(f"{where} is empty: every value is null")
     return column
