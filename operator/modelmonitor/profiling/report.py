@@ -15,7 +15,7 @@ from typing import Any
 
 from modelmonitor.api.profile import NumericProfile, ReferenceProfile
 from modelmonitor.profiling.build import categorical_sketch, numeric_sketch
-from modelmonitor.profiling.tables import CategoricalColumn, NumericColumn, Table, TableError
+from modelmonitor.profiling.tables import CategoricalColumn, Kind, NumericColumn, Table, TableError
 from modelmonitor.stats.binning import CategoryBins, NumericBins
 from modelmonitor.stats.drift import DriftResult, judge
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
@@ -79,7 +79,7 @@ def drift_report(
     return results
 
 
-def current_kinds(profile: ReferenceProfile) -> dict[str, str]:
+def current_kinds(profile: ReferenceProfile) -> dict[str, Kind]:
     """The kind each feature must be read as, from the profile (so ``"01"`` stays a category)."""
     return {feature.name: feature.type for feature in profile.features}
 
