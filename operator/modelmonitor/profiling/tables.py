@@ -153,7 +153,7 @@ def read_table(
     if path.suffix.lower() in PARQUET_SUFFIXES:
         available, raw = _read_parquet(path, select, exclude)
     else:
-        raw = _read_csv(path)
+        raw = _read_csv(path, {name for name, kind in kinds.items() if kind == "categorical"})
         available = list(raw)
     unknown = [name for name in exclude if name not in available]
     if unknown:
@@ -191,13 +191,23 @@ class Encoded:
 RawColumn = npt.NDArray[np.float64] | Encoded
 
 
-def _encode(cells: Iterable[str | None], n: int) -> Encoded:
-    index: dict[str | None, int] = {}
-    codes = np.fromiter((index.setdefault(cell, len(index)) for cell in cells), dtype=np.int64, count=n)
-    return Encoded(list(index), codes)
+def _encode(cells: Sequence[str | None]) -> Encoded:
+    labels = list(dict.fromkeys(cells))
+    index = {label: code for code, label in enumerate(labels)}
+    return Encoded(labels, np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells)))
 
 
-def _read_csv(path: Path) -> dict[str, RawColumn]:
+def _csv_column(cells: Sequence[str], as_text: bool) -> RawColumn:
+    """Cells as numbers when every one parses (the common case, parsed in C), else encoded text."""
+    if not as_text:
+        try:
+            return np.array(cells, dtype=np.float64)
+        except ValueError:
+            pass
+    return _encode(cells)
+
+
+def _read_csv(path: Path, text_columns: Collection[str]) -> dict[str, RawColumn]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(64 * 1024)
@@ -225,7 +235,7 @@ def _read_csv(path: Path) -> dict[str, RawColumn]:
     if not body:
         return {name: Encoded([], np.empty(0, dtype=np.int64)) for name in header}
     columns = zip(*body, strict=True)
-    return {name: _encode(cells, len(body)) for name, cells in zip(header, columns, strict=True)}
+    return {name: _csv_column(cells, name in text_columns) for name, cells in zip(header, columns, strict=True)}
 
 
 def _check_header(path: Path, header: Sequence[str]) -> None:
