@@ -9,17 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from modelmonitor.profiling.configmap import ProfileFileError, load_profile
-from modelmonitor.profiling.report import (
-    DEFAULT_MIN_SAMPLES,
-    FORMATS,
-    any_drifted,
-    current_kinds,
-    drift_report,
-    render_json,
-    render_table,
-)
-from modelmonitor.profiling.tables import TableError, read_table
+FORMATS = ("table", "json")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,20 +27,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--min-samples",
         type=int,
-        default=DEFAULT_MIN_SAMPLES,
-        help=f"fewer current values give 'insufficient samples' ({DEFAULT_MIN_SAMPLES})",
+        help="fewer non-null current values give 'insufficient-samples', never drift (default: 500, as the operator)",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the statistics pull in scipy, which `modelmonitor --help` and other commands do not need.
+    from modelmonitor.profiling.configmap import ProfileFileError, load_profile
+    from modelmonitor.profiling.report import (
+        DEFAULT_MIN_SAMPLES,
+        any_drifted,
+        current_kinds,
+        drift_report,
+        render_json,
+        render_table,
+    )
+    from modelmonitor.profiling.tables import TableError, read_table
+
+    min_samples = DEFAULT_MIN_SAMPLES if args.min_samples is None else args.min_samples
     try:
         profile = load_profile(args.reference)
         names = [feature.name for feature in profile.features]
         current = read_table(args.current, kinds=current_kinds(profile), select=names, allow_empty_columns=True)
-        results = drift_report(
-            profile, current, method=args.method, threshold=args.threshold, min_samples=args.min_samples
-        )
+        results = drift_report(profile, current, method=args.method, threshold=args.threshold, min_samples=min_samples)
     except (TableError, ProfileFileError, ValueError, KeyError) as error:
         print(f"modelmonitor drift: error: {error}", file=sys.stderr)
         return 2

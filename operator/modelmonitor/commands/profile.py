@@ -6,10 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from modelmonitor.profiling.build import DEFAULT_BINS, DEFAULT_TOP_K, build_profile
-from modelmonitor.profiling.configmap import ProfileFileError, default_name, render_configmap
-from modelmonitor.profiling.tables import TableError, read_table
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -22,10 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--out", type=Path, help="write the manifest here (default: stdout)")
     parser.add_argument("--name", help="ConfigMap name (default: <data file stem>-reference)")
     parser.add_argument("--namespace", help="ConfigMap namespace (default: none, kubectl's current one)")
-    parser.add_argument("--bins", type=int, default=DEFAULT_BINS, help=f"bins per numeric feature ({DEFAULT_BINS})")
-    parser.add_argument(
-        "--top-k", type=int, default=DEFAULT_TOP_K, help=f"categories kept per categorical feature ({DEFAULT_TOP_K})"
-    )
+    parser.add_argument("--bins", type=int, help="quantile bins per numeric feature, tail bins aside (default: 10)")
+    parser.add_argument("--top-k", type=int, help="categories kept per categorical feature (default: 20)")
     parser.add_argument(
         "--categorical", action="append", default=[], metavar="COLUMN", help="treat COLUMN as categorical (repeatable)"
     )
@@ -36,11 +30,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that `modelmonitor --help` and the other commands stay fast.
+    from modelmonitor.profiling.build import DEFAULT_BINS, DEFAULT_TOP_K, build_profile
+    from modelmonitor.profiling.configmap import ProfileFileError, default_name, render_configmap
+    from modelmonitor.profiling.tables import Kind, TableError, read_table
+
+    kinds: dict[str, Kind] = dict.fromkeys(args.categorical, "categorical")
+    n_bins = DEFAULT_BINS if args.bins is None else args.bins
+    top_k = DEFAULT_TOP_K if args.top_k is None else args.top_k
     try:
-        if args.bins < 1 or args.top_k < 1:
+        if n_bins < 1 or top_k < 1:
             raise ValueError("--bins and --top-k must be at least 1")
-        table = read_table(args.data, kinds=dict.fromkeys(args.categorical, "categorical"), exclude=args.exclude)
-        profile = build_profile(table, n_bins=args.bins, top_k=args.top_k)
+        table = read_table(args.data, kinds=kinds, exclude=args.exclude)
+        profile = build_profile(table, n_bins=n_bins, top_k=top_k)
         text = render_configmap(profile, name=args.name or default_name(str(args.data)), namespace=args.namespace)
         if args.out is None:
             sys.stdout.write(text)

@@ -49,7 +49,7 @@ def check_name(name: str, what: str = "name") -> str:
 
 def render_profile(profile: ReferenceProfile) -> str:
     """The bare profile as YAML (camelCase keys, as the models define them)."""
-    return yaml.dump(profile.model_dump(mode="json", by_alias=True), Dumper=_Dumper, sort_keys=False, width=120)
+    return yaml.dump(profile.model_dump(mode="json", by_alias=True), Dumper=_ProfileDumper, sort_keys=False, width=120)
 
 
 def configmap_manifest(profile: ReferenceProfile, *, name: str, namespace: str | None = None) -> dict[str, Any]:
@@ -132,3 +132,15 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _BlockDumper.add_representer(str, _represent_str)
+
+
+class _ProfileDumper(_Dumper):  # type: ignore[valid-type,misc]
+    """Writes lists of numbers or strings on one line (``edges: [0.1, 0.5, 2.0]``), mappings as blocks."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
+    flat = all(isinstance(item, int | float | str | bool) or item is None for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
+
+
+_ProfileDumper.add_representer(list, _represent_list)

@@ -21,7 +21,6 @@ from modelmonitor.stats.drift import DriftResult, judge
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 
 DEFAULT_MIN_SAMPLES = 500
-FORMATS = ("table", "json")
 
 
 def drift_report(

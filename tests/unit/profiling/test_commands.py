@@ -110,7 +110,7 @@ def _bad_csv(tmp_path: Path, name: str, text: str) -> Path:
 def _corrupt_current(tmp_path: Path) -> Path:
     header, first, *rest = CURRENT.read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp_path / "corrupt.csv"
-    path.write_text("".join([header, "abc" + first[first.index(","):], *rest]), encoding="utf-8")
+    path.write_text("".join([header, "abc" + first[first.index(",") :], *rest]), encoding="utf-8")
     return path
 
 
