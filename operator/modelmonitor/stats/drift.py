@@ -146,7 +146,8 @@ def _score(
         if method == "hellinger":
             return hellinger(ref, cur), 0.0
         return chi_square(ref, cur).p_value, 0.0
-    assert isinstance(reference, NumericSketch) and isinstance(current, NumericSketch)
+    assert isinstance(reference, NumericSketch)
+    assert isinstance(current, NumericSketch)
     if method == "wasserstein":
         w = wasserstein(reference, current)
         return w.distance, w.bound
