@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from benchmarks.drift_data import SHIFTED, Frame, make_frames, random_halves
+
 from modelmonitor.api.profile import NumericProfile
 from modelmonitor.profiling.build import build_profile
 from modelmonitor.profiling.report import (
@@ -87,7 +87,15 @@ def test_shifted_example_flags_the_five(example_reference: Table) -> None:
     assert flagged(drift_report(profile, current)) == set(SHIFTED)
 
 
-@pytest.mark.parametrize("seed", [7, 11, 23])
+# Seed 11 puts five current values below the reference half's minimum: the underflow bin, empty in the reference
+# by construction, adds an epsilon-smoothed PSI term of ~0.006 that the chi-square null threshold does not allow
+# for (0.0326 > 0.0276 on num_04). A known false alarm of the stats core's PSI default, kept visible here.
+EMPTY_BIN_FALSE_ALARM = pytest.mark.xfail(
+    strict=True, reason="stats: PSI threshold ignores epsilon terms of bins empty in the reference"
+)
+
+
+@pytest.mark.parametrize("seed", [7, pytest.param(11, marks=EMPTY_BIN_FALSE_ALARM), 23])
 def test_random_halves_of_the_example_are_not_flagged(example_reference: Table, seed: int) -> None:
     frame = {column.name: column.values for column in example_reference.columns}
     first, second = random_halves(frame, seed=seed)
