@@ -49,6 +49,7 @@ from benchmarks.drift_data import SHIFTED, Frame, make_frames, random_halves  # 
 MODELMONITOR_RUNNER = """
 import json, sys, time
 t0 = time.perf_counter()
+import pyarrow.parquet  # what pandas imports up front for the other tools; read_table imports it lazily
 from modelmonitor.profiling.build import build_profile
 from modelmonitor.profiling.configmap import load_profile, render_configmap
 from modelmonitor.profiling.report import current_kinds, drift_report
@@ -164,6 +165,7 @@ class Target:
     compute_s: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
+    phases: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -225,7 +227,7 @@ def halves_check(frame: Frame) -> list[str]:
 
     def table(part: Frame) -> Table:
         columns = tuple(
-            NumericColumn(name, values) if values.dtype.kind == "f" else CategoricalColumn(name, values)  # type: ignore[arg-type]
+            NumericColumn(name, values) if values.dtype.kind == "f" else CategoricalColumn.from_values(name, values)  # type: ignore[arg-type]
             for name, values in part.items()
         )
         return Table("halves", len(next(iter(part.values()))), columns)
@@ -294,6 +296,9 @@ def main() -> None:
                 target.import_s.append(float(run.report["import_s"]))  # type: ignore[arg-type]
                 target.compute_s.append(float(run.report["compute_s"]))  # type: ignore[arg-type]
             target.flagged = flagged_of(run.report)
+            for phase in ("profile_s", "drift_s"):
+                if phase in run.report:
+                    target.phases.setdefault(phase, []).append(float(run.report[phase]))  # type: ignore[arg-type]
             print(f"  round {round_number + 1}: {target.name}: {run.wall:.2f} s", file=sys.stderr)
 
     base = targets[0]
@@ -327,6 +332,9 @@ def main() -> None:
     print()
     for target in targets:
         print(f"- {target.name} flagged: {', '.join(target.flagged) or 'nothing'}")
+        if target.phases:
+            split = ", ".join(f"{name[:-2]} {statistics.median(times):.3f} s" for name, times in target.phases.items())
+            print(f"  - {target.name} compute split (median): {split}")
     halves = halves_check(reference_frame)
     print(f"- modelmonitor on two random halves of the reference frame flagged: {', '.join(halves) or 'nothing'}")
 
