@@ -1,10 +1,11 @@
 """Reading tabular files (CSV, Parquet) into typed columns, with errors that name the column and row.
 
-A column is *numeric* (``float64``, NaN for null) or *categorical* (``object`` array of ``str``,
-``None`` for null). CSV cells are text, so their kind is inferred: a column whose every non-null
-cell parses as a finite number is numeric, one with no parseable cell is categorical, and one that
-mixes both is an error (a stray ``"?"`` in a numeric column is usually a data bug, and silently
-treating the column as categorical would hide it). Callers can force a column's kind, as
+A column is *numeric* (``float64``, NaN for null) or *categorical* (dictionary-encoded: distinct
+labels and one integer code per row, -1 for null). CSV cells are text, so their kind is inferred,
+on the distinct cells only: a column whose every non-null cell parses as a finite number is
+numeric, one with no parseable cell is categorical, and one that mixes both is an error (a stray
+``"?"`` in a numeric column is usually a data bug, and silently treating the column as
+categorical would hide it). Callers can force a column's kind, as
 ``modelmonitor drift`` does with the kinds recorded in the reference profile.
 
 Parquet columns carry types: integers, floats and decimals are numeric; strings go through the
@@ -30,7 +31,6 @@ KINDS: tuple[Kind, ...] = ("numeric", "categorical")
 NULL_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none"})
 """CSV cells read as missing values (what pandas and most exporters write for null)."""
 
-CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 
@@ -225,7 +225,7 @@ def _read_csv(path: Path, text_columns: Collection[str]) -> dict[str, RawColumn]
         raise TableError(f"{path}: malformed CSV: {error}") from error
     except OSError as error:
         raise TableError(f"{path}: cannot read: {error.strerror or error}") from error
-    # Trailing blank lines are common and harmless; blank lines inside the data are rows of nulls.
+    # Trailing blank lines are common and harmless; a blank line inside the data fails the width check below.
     while body and not body[-1]:
         body.pop()
     width = len(header)

@@ -88,6 +88,7 @@ def test_allow_empty_columns(tmp_path: Path) -> None:
         ("", r"empty file"),
         ("a,b\n", r"no data rows"),
         ("a,b\n1,2\n3\n", r"line 3 has 1 fields, the header has 2"),
+        ("a,b\n1,2\n\n3,4\n", r"line 3 has 0 fields, the header has 2"),
         ("a,a\n1,2\n", r"column name 'a' appears twice"),
         ("a,\n1,2\n", r"column 2 has an empty name"),
         ("a,b\n1,\n2,\n", r"column 'b' is empty: every value is null"),
