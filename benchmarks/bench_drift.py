@@ -161,6 +161,7 @@ class Target:
     commands: list[list[str]]
     env: dict[str, str] = field(default_factory=dict)
     wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)
     compute_s: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
@@ -171,6 +172,7 @@ class Target:
 @dataclass
 class Run:
     wall: float
+    cpu: float
     rss_mb: float
     report: dict[str, object]
 
@@ -178,6 +180,7 @@ class Run:
 def run_job(commands: Sequence[Sequence[str]], env: dict[str, str], cwd: Path) -> Run:
     """Run the commands one after the other; wall time summed, peak RSS the largest child's, last JSON kept."""
     wall = 0.0
+    cpu = 0.0
     rss_mb = 0.0
     report: dict[str, object] = {}
     for command in commands:
@@ -188,6 +191,7 @@ def run_job(commands: Sequence[Sequence[str]], env: dict[str, str], cwd: Path) -
             wall += time.perf_counter() - started
             process.returncode = os.waitstatus_to_exitcode(status)
             rss_mb = max(rss_mb, usage.ru_maxrss / 1024)
+            cpu += usage.ru_utime + usage.ru_stime
             stdout.seek(0)
             stderr.seek(0)
             out = stdout.read().decode()
@@ -201,7 +205,7 @@ def run_job(commands: Sequence[Sequence[str]], env: dict[str, str], cwd: Path) -
                 report = json.loads(out)
             except json.JSONDecodeError:
                 report = json.loads(out.splitlines()[-1])
-    return Run(wall, rss_mb, report)
+    return Run(wall, cpu, rss_mb, report)
 
 
 def write_parquet(frame: Frame, path: Path) -> None:
@@ -291,6 +295,7 @@ def main() -> None:
         for target in round_targets:
             run = run_job(target.commands, target.env, work)
             target.wall.append(run.wall)
+            target.cpu.append(run.cpu)
             target.rss_mb.append(run.rss_mb)
             if "import_s" in run.report:
                 target.import_s.append(float(run.report["import_s"]))  # type: ignore[arg-type]
@@ -303,30 +308,32 @@ def main() -> None:
 
     base = targets[0]
     print()
-    print(f"Median of {args.repeats} interleaved rounds; speed-ups are paired within each round (wall / compute).")
+    print(f"Median of {args.repeats} interleaved rounds; speed-ups are paired within each round.")
     print()
     print(
-        "| tool | wall s | import s | compute s | peak RSS MB | flagged (TP / FP) "
-        "| modelmonitor faster (wall / compute) |"
+        "| tool | wall s | CPU s | import s | compute s | peak RSS MB | flagged (TP / FP) "
+        "| modelmonitor faster (wall / CPU / compute) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for target in targets:
         truth = set(SHIFTED)
         found = set(target.flagged)
         wall_ratio = statistics.median(t / b for t, b in zip(target.wall, base.wall, strict=True))
+        cpu_ratio = statistics.median(t / b for t, b in zip(target.cpu, base.cpu, strict=True))
         compute = "-"
         if target.compute_s:
             compute = f"{statistics.median(target.compute_s):.3f}"
         imported = f"{statistics.median(target.import_s):.2f}" if target.import_s else "-"
         if target.compute_s and target is not base:
             compute_ratio = statistics.median(t / b for t, b in zip(target.compute_s, base.compute_s, strict=True))
-            speed = f"{wall_ratio:.1f}x / {compute_ratio:.1f}x"
+            speed = f"{wall_ratio:.1f}x / {cpu_ratio:.1f}x / {compute_ratio:.1f}x"
         elif target is base:
             speed = "1 (baseline)"
         else:
-            speed = f"{wall_ratio:.2f}x / -"
+            speed = f"{wall_ratio:.2f}x / {cpu_ratio:.2f}x / -"
         print(
-            f"| {target.name} | {statistics.median(target.wall):.2f} | {imported} | {compute} | "
+            f"| {target.name} | {statistics.median(target.wall):.2f} | {statistics.median(target.cpu):.2f} "
+            f"| {imported} | {compute} | "
             f"{statistics.median(target.rss_mb):.0f} | {len(found & truth)} / {len(found - truth)} | {speed} |"
         )
     print()
