@@ -59,6 +59,7 @@ class NumericBins:
     # The edges with the last one nudged up by one ulp: bisect_right on this list puts a value equal
     # to the last edge into the closed last inner bin, and everything above it into overflow.
     _search: list[float] = field(init=False, repr=False, compare=False)
+    _search_array: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         edges = tuple(float(e) for e in self.edges)
@@ -71,6 +72,7 @@ class NumericBins:
         object.__setattr__(self, "edges", edges)
         search = [*edges[:-1], math.nextafter(edges[-1], math.inf)]
         object.__setattr__(self, "_search", search)
+        object.__setattr__(self, "_search_array", np.asarray(search, dtype=np.float64))
 
     @property
     def n_bins(self) -> int:
@@ -83,9 +85,8 @@ class NumericBins:
 
     def indices(self, values: FloatArray) -> IntArray:
         """Vectorised :meth:`index` (NaN values land in overflow: filter them out first)."""
-        return np.searchsorted(np.asarray(self._search), np.asarray(values, dtype=np.float64), side="right").astype(
-            np.int64
-        )
+        found: IntArray = np.searchsorted(self._search_array, np.asarray(values, dtype=np.float64), side="right")
+        return found.astype(np.int64, copy=False)
 
     @classmethod
     def from_list(cls, edges: Iterable[float]) -> NumericBins:
