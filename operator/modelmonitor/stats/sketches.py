@@ -227,6 +227,34 @@ class NumericSketch:
         mean = sum(self.sums) / n
         return math.sqrt(max(self.sumsq / n - mean * mean, 0.0))
 
+    def quantile(self, q: float) -> float:
+        """Approximate ``q``-quantile of the non-null values (NaN when empty).
+
+        Linear interpolation inside the inner bin holding the quantile, so the error is at most that
+        bin's width. In underflow or overflow the bin's mean is returned (the only value known there).
+
+        Examples
+        --------
+        >>> s = NumericSketch(NumericBins((0.0, 1.0, 2.0))).update_batch([0.25, 0.75, 1.5, 1.5])
+        >>> s.quantile(0.5), s.quantile(0.75)
+        (1.0, 1.5)
+        """
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile needs 0 <= q <= 1, got {q!r}")
+        n = self.total
+        if not n:
+            return math.nan
+        target = q * n
+        below = 0
+        for i, c in enumerate(self.counts):
+            if c and below + c >= target:
+                if i == 0 or i == self._overflow:
+                    return self.sums[i] / c
+                lo, hi = self.bins.edges[i - 1], self.bins.edges[i]
+                return lo + (hi - lo) * max(target - below, 0.0) / c
+            below += c
+        return self.sums[self._overflow] / self.counts[self._overflow] if self.counts[self._overflow] else self._top
+
     # -- wire format --------------------------------------------------------------------------
 
     def to_snapshot(self) -> dict[str, Any]:
