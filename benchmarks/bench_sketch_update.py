@@ -12,6 +12,8 @@ Variants, interleaved in every repeat (order shuffled), median over repeats:
 - ``update_row(dict)`` and ``update_values(list)``: :class:`FeatureSketches`, the proxy's entry point;
 - ``update_batch x256``: the numpy batch path, 256 rows per call per feature, cost per row.
 
+Then the cost of the drift verdicts (``judge``) for the 25 features, per method, from sketches.
+
 Run: ``PYTHONPATH=operator:. python benchmarks/bench_sketch_update.py [--rows 20000] [--repeats 9]``.
 """
 
@@ -30,6 +32,7 @@ import numpy as np
 
 from benchmarks.drift_data import make_frames
 from modelmonitor.stats.binning import fit_category_bins, fit_numeric_bins
+from modelmonitor.stats.drift import METHODS, NUMERIC_ONLY, judge
 from modelmonitor.stats.features import FeatureSketch, FeatureSketches
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 
@@ -144,6 +147,34 @@ def main() -> None:
             f"| {name} | {statistics.median(values):.2f} | {min(values):.2f}–{max(values):.2f} | "
             f"{statistics.median(ratios[name]):.2f}× |"
         )
+    bench_judge(args.repeats)
+
+
+def bench_judge(repeats: int) -> None:
+    """Milliseconds to judge all 25 benchmark features from their sketches, per method."""
+    reference, current = make_frames(100_000, 100_000)
+    pairs: list[tuple[str, FeatureSketch, FeatureSketch]] = []
+    for name, column in reference.items():
+        if name.startswith("num"):
+            nb = fit_numeric_bins(column)
+            pairs.append((name, NumericSketch.from_values(nb, column), NumericSketch.from_values(nb, current[name])))
+        else:
+            cb = fit_category_bins(column)
+            pairs.append(
+                (name, CategoricalSketch.from_values(cb, column), CategoricalSketch.from_values(cb, current[name]))
+            )
+    print("\nDrift verdicts from sketches, 25 features (numeric-only methods: 20), CPU ms, median\n")
+    print("| method | CPU ms for all features |")
+    print("|---|---|")
+    for method in ("auto", *METHODS):
+        applicable = [p for p in pairs if not (method in NUMERIC_ONLY and isinstance(p[1], CategoricalSketch))]
+        runs = []
+        for _ in range(repeats):
+            start = time.process_time()
+            for name, ref, cur in applicable:
+                judge(name, ref, cur, method=method)
+            runs.append((time.process_time() - start) * 1e3)
+        print(f"| {method} | {statistics.median(runs):.2f} |")
 
 
 if __name__ == "__main__":
