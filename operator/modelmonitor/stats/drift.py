@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from modelmonitor.stats.chi_square import chi_square
 from modelmonitor.stats.hellinger import hellinger
@@ -105,7 +105,7 @@ def default_threshold(method: str, reference: NumericSketch | CategoricalSketch,
         return math.inf
     if method == "psi":
         dof = max(_occupied(reference, n_current) - 1, 1)
-        null = (1.0 / n_ref + 1.0 / n_current) * float(stats.chi2.ppf(NULL_QUANTILE, dof))
+        null = (1.0 / n_ref + 1.0 / n_current) * float(special.chdtri(dof, 1.0 - NULL_QUANTILE))
     elif method in ("jensen-shannon", "hellinger"):
         null = chi_distance_null(
             _occupied(reference, n_current), effective_size(n_ref, n_current), quantile=NULL_QUANTILE

@@ -56,6 +56,12 @@ _NUMERIC = "numeric-sketch"
 _CATEGORICAL = "categorical-sketch"
 
 
+def _add_into(target: list[Any], values: list[Any]) -> None:
+    """Element-wise ``target += values`` in place: list identity is kept for bound fast paths."""
+    for i, v in enumerate(values):
+        target[i] += v
+
+
 class NumericSketch:
     """Counts, value sums and nulls of a numeric stream over frozen :class:`NumericBins`.
 
@@ -69,6 +75,10 @@ class NumericSketch:
         Sum of squared finite values (for the standard deviation that normalises Wasserstein).
     nulls
         ``None`` and NaN values.
+
+    ``counts`` and ``sums`` are mutated in place, never rebound, so fast paths that hold a reference
+    to them (:class:`~modelmonitor.stats.features.FeatureSketches`) stay valid; assign with
+    ``sketch.counts[:] = ...`` if you must.
 
     Examples
     --------
@@ -124,10 +134,8 @@ class NumericSketch:
             if infinite.any():
                 data = np.where(infinite, np.clip(data, self._lo, self._top), data)
             n = self.bins.n_bins
-            counts = np.bincount(idx, minlength=n).tolist()
-            sums = np.bincount(idx, weights=data, minlength=n).tolist()
-            self.counts = [a + b for a, b in zip(self.counts, counts, strict=True)]
-            self.sums = [a + b for a, b in zip(self.sums, sums, strict=True)]
+            _add_into(self.counts, np.bincount(idx, minlength=n).tolist())
+            _add_into(self.sums, np.bincount(idx, weights=data, minlength=n).tolist())
             self.sumsq += float(np.dot(data, data))
         self.nulls += n_null
         return self
@@ -147,8 +155,8 @@ class NumericSketch:
     def merge(self, other: NumericSketch) -> Self:
         """Add ``other`` into this sketch (exact); ``ValueError`` if the edges differ."""
         self._check_compatible(other)
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
-        self.sums = [a + b for a, b in zip(self.sums, other.sums, strict=True)]
+        _add_into(self.counts, other.counts)
+        _add_into(self.sums, other.sums)
         self.sumsq += other.sumsq
         self.nulls += other.nulls
         return self
@@ -178,8 +186,8 @@ class NumericSketch:
     def copy(self) -> Self:
         """An independent copy."""
         twin = self.empty_like()
-        twin.counts = list(self.counts)
-        twin.sums = list(self.sums)
+        twin.counts[:] = self.counts
+        twin.sums[:] = self.sums
         twin.sumsq = self.sumsq
         twin.nulls = self.nulls
         return twin
@@ -218,6 +226,34 @@ class NumericSketch:
             return math.nan
         mean = sum(self.sums) / n
         return math.sqrt(max(self.sumsq / n - mean * mean, 0.0))
+
+    def quantile(self, q: float) -> float:
+        """Approximate ``q``-quantile of the non-null values (NaN when empty).
+
+        Linear interpolation inside the inner bin holding the quantile, so the error is at most that
+        bin's width. In underflow or overflow the bin's mean is returned (the only value known there).
+
+        Examples
+        --------
+        >>> s = NumericSketch(NumericBins((0.0, 1.0, 2.0))).update_batch([0.25, 0.75, 1.5, 1.5])
+        >>> s.quantile(0.5), s.quantile(0.75)
+        (1.0, 1.5)
+        """
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile needs 0 <= q <= 1, got {q!r}")
+        n = self.total
+        if not n:
+            return math.nan
+        target = q * n
+        below = 0
+        for i, c in enumerate(self.counts):
+            if c and below + c >= target:
+                if i == 0 or i == self._overflow:
+                    return self.sums[i] / c
+                lo, hi = self.bins.edges[i - 1], self.bins.edges[i]
+                return lo + (hi - lo) * max(target - below, 0.0) / c
+            below += c
+        return self.sums[self._overflow] / self.counts[self._overflow] if self.counts[self._overflow] else self._top
 
     # -- wire format --------------------------------------------------------------------------
 
@@ -344,7 +380,7 @@ class CategoricalSketch:
                 "cannot merge categorical sketches with different categories "
                 f"({self.bins.categories[:5]}... vs {other.bins.categories[:5]}...)"
             )
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        _add_into(self.counts, other.counts)
         self.nulls += other.nulls
         return self
 
@@ -367,7 +403,7 @@ class CategoricalSketch:
     def copy(self) -> Self:
         """An independent copy."""
         twin = self.empty_like()
-        twin.counts = list(self.counts)
+        twin.counts[:] = self.counts
         twin.nulls = self.nulls
         return twin
 

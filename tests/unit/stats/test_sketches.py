@@ -204,3 +204,25 @@ def test_sketch_totals_match_input(values: list[float]) -> None:
     sketch = NumericSketch.from_values(BINS, np.array(values))
     assert sketch.total == len(values)
     assert sum(sketch.sums) == pytest.approx(math.fsum(values), abs=1e-6 * max(1.0, max(map(abs, values))))
+
+
+@pytest.mark.parametrize("q", [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0])
+def test_quantile_within_a_bin_width_of_numpy(q: float) -> None:
+    values = np.random.default_rng(6).lognormal(0, 1, 20_000)
+    bins = fit_numeric_bins(values[:5000])
+    sketch = NumericSketch.from_values(bins, values)
+    exact = float(np.quantile(values, q))
+    edges = np.asarray(bins.edges)
+    if edges[0] <= exact <= edges[-1]:
+        i = min(int(np.searchsorted(edges, exact, side="right")), len(edges) - 1)
+        width = edges[i] - edges[max(i - 1, 0)]
+        assert abs(sketch.quantile(q) - exact) <= width + 1e-12
+    else:  # beyond the fitted range: the tail bin's mean
+        assert (sketch.quantile(q) - edges[-1]) * (exact - edges[-1]) >= 0
+
+
+def test_quantile_edge_cases() -> None:
+    assert math.isnan(NumericSketch(BINS).quantile(0.5))
+    assert numeric_of([-3.0, -5.0]).quantile(0.5) == -4.0  # all in underflow: its mean
+    with pytest.raises(ValueError, match="quantile"):
+        numeric_of([0.5]).quantile(1.5)
