@@ -22,8 +22,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("reference", type=Path, help="profile written by `modelmonitor profile` (ConfigMap or bare)")
     parser.add_argument("current", type=Path, help="current data: .csv or .parquet")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (table)")
-    parser.add_argument("--method", default="auto", help="drift method for every feature (auto: by type and size)")
-    parser.add_argument("--threshold", type=float, help="drift threshold for every feature (default: per method)")
+    parser.add_argument(
+        "--method",
+        default="auto",
+        help="drift method for every feature: auto (the operator's default), psi, jensen-shannon, hellinger, "
+        "wasserstein, ks or chi-square",
+    )
+    parser.add_argument(
+        "--threshold", type=float, help="drift threshold for every feature (default: the method's, sized to the data)"
+    )
     parser.add_argument(
         "--min-samples",
         type=int,
@@ -36,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: the statistics pull in scipy, which `modelmonitor --help` and other commands do not need.
     from modelmonitor.profiling.configmap import ProfileFileError, load_profile
     from modelmonitor.profiling.report import (
-        DEFAULT_MIN_SAMPLES,
         any_drifted,
         current_kinds,
         drift_report,
@@ -44,9 +50,12 @@ def run(args: argparse.Namespace) -> int:
         render_table,
     )
     from modelmonitor.profiling.tables import TableError, read_table
+    from modelmonitor.stats.drift import DEFAULT_MIN_SAMPLES
 
     min_samples = DEFAULT_MIN_SAMPLES if args.min_samples is None else args.min_samples
     try:
+        if min_samples < 0:
+            raise ValueError(f"--min-samples must be at least 0, got {min_samples}")
         profile = load_profile(args.reference)
         names = [feature.name for feature in profile.features]
         current = read_table(args.current, kinds=current_kinds(profile), select=names, allow_empty_columns=True)

@@ -17,11 +17,8 @@ from modelmonitor.api.profile import NumericProfile, ReferenceProfile
 from modelmonitor.profiling.build import categorical_sketch, numeric_sketch
 from modelmonitor.profiling.tables import CategoricalColumn, Kind, NumericColumn, Table, TableError
 from modelmonitor.stats.binning import CategoryBins, NumericBins
-from modelmonitor.stats.drift import DriftResult, judge
+from modelmonitor.stats.drift import DEFAULT_MIN_SAMPLES, DriftResult, judge
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
-
-DEFAULT_MIN_SAMPLES = 500
-
 
 def drift_report(
     profile: ReferenceProfile,
@@ -41,40 +38,29 @@ def drift_report(
         Current data holding every feature of the profile, typed as the profile says
         (see :func:`current_kinds`).
     method, threshold
-        Passed to :func:`~modelmonitor.stats.drift.judge`; ``"auto"`` picks by feature type and sample size.
+        Passed to :func:`~modelmonitor.stats.drift.judge`; ``"auto"`` is its default method, and no
+        threshold means the method's size-aware default.
     min_samples
         Fewer non-null current values than this give an "insufficient samples" verdict, never drift.
     """
     results = []
     for feature in profile.features:
         column = current.column(feature.name)
+        reference: NumericSketch | CategoricalSketch
+        sketch: NumericSketch | CategoricalSketch
         if isinstance(feature, NumericProfile):
             if not isinstance(column, NumericColumn):
                 raise TableError(f"{current.source}: column {feature.name!r} is not numeric as in the reference")
-            reference_numeric = NumericSketch.from_profile(feature)
-            current_numeric = numeric_sketch(column, NumericBins(tuple(feature.edges)))
-            result = judge(
-                feature.name,
-                reference_numeric,
-                current_numeric,
-                method=method,
-                threshold=threshold,
-                min_samples=min_samples,
-            )
+            reference = NumericSketch.from_profile(feature)
+            sketch = numeric_sketch(column, NumericBins(tuple(feature.edges)))
         else:
             if not isinstance(column, CategoricalColumn):
                 raise TableError(f"{current.source}: column {feature.name!r} is not categorical as in the reference")
-            reference_categorical = CategoricalSketch.from_profile(feature)
-            current_categorical = categorical_sketch(column, CategoryBins(tuple(feature.categories)))
-            result = judge(
-                feature.name,
-                reference_categorical,
-                current_categorical,
-                method=method,
-                threshold=threshold,
-                min_samples=min_samples,
-            )
-        results.append(result)
+            reference = CategoricalSketch.from_profile(feature)
+            sketch = categorical_sketch(column, CategoryBins(tuple(feature.categories)))
+        results.append(
+            judge(feature.name, reference, sketch, method=method, threshold=threshold, min_samples=min_samples)
+        )
     return results
 
 

@@ -80,8 +80,9 @@ def test_drift_exits_0_on_the_reference_itself(profile_path: Path, capsys: pytes
 
 
 def test_drift_json(profile_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["drift", str(profile_path), str(CURRENT), "--format", "json"]) == 1
+    assert main(["drift", str(profile_path), str(CURRENT), "--format", "json", "--method", "jensen-shannon"]) == 1
     document = json.loads(capsys.readouterr().out)
+    assert {item["method"] for item in document["features"]} == {"jensen-shannon"}
     drifted = sorted(item["name"] for item in document["features"] if item["drifted"])
     assert drifted == ["cat_2", "num_00", "num_05", "num_10", "num_15"]
 
@@ -124,6 +125,7 @@ def _corrupt_current(tmp_path: Path) -> Path:
         (["drift", "{profile}", "{partial}"], "missing column(s) 'num_01'"),
         (["drift", "{profile}", "{current}", "--method", "magic"], "unknown drift method 'magic'"),
         (["drift", "{profile}", "{current}", "--threshold", "-1"], "threshold must be"),
+        (["drift", "{profile}", "{current}", "--min-samples", "-5"], "--min-samples must be at least 0"),
         (["profile", "{missing}"], "no such file"),
         (["profile", "{mixed}"], "mixes numbers"),
         (["profile", "{empty_column}"], "is empty"),
