@@ -20,6 +20,7 @@ from modelmonitor.stats.binning import CategoryBins, NumericBins
 from modelmonitor.stats.drift import DEFAULT_MIN_SAMPLES, DriftResult, judge
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 
+
 def drift_report(
     profile: ReferenceProfile,
     current: Table,
