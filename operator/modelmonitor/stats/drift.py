@@ -75,6 +75,32 @@ class DriftResult:
     bound: float = 0.0
     reference_samples: int = 0
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe dict (camelCase keys); non-finite numbers (an empty window's NaN score) become ``None``.
+
+        Examples
+        --------
+        >>> empty = DriftResult("x", "psi", math.nan, math.inf, math.nan, 0, False, "insufficient-samples")
+        >>> empty.to_dict()["score"] is None
+        True
+        """
+
+        def finite(x: float) -> float | None:
+            return x if math.isfinite(x) else None
+
+        return {
+            "feature": self.feature,
+            "method": self.method,
+            "score": finite(self.score),
+            "threshold": finite(self.threshold),
+            "expected": finite(self.expected),
+            "samples": self.samples,
+            "referenceSamples": self.reference_samples,
+            "bound": finite(self.bound),
+            "drifted": self.drifted,
+            "verdict": self.verdict,
+        }
+
 
 def auto_method(reference: NumericSketch | CategoricalSketch) -> str:
     """The default method for a feature: PSI for both types (see the module docstring)."""

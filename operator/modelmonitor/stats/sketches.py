@@ -97,7 +97,7 @@ class NumericSketch:
         self.sums: list[float] = [0.0] * n
         self.sumsq = 0.0
         self.nulls = 0
-        self._search = list(bins._search)
+        self._search = bins.search_edges
         self._overflow = n - 1
         self._lo = bins.edges[0]
         self._top = bins.edges[-1]

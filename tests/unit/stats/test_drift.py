@@ -13,6 +13,8 @@ We test these aspects:
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from benchmarks.drift_data import SHIFTED, Frame, make_frames, random_halves
@@ -146,6 +148,10 @@ def test_insufficient_samples() -> None:
     empty = judge("colour", ref, CategoricalSketch(bins))
     assert empty.verdict == "insufficient-samples"
     assert np.isnan(empty.score)
+    wire = json.loads(json.dumps(empty.to_dict(), allow_nan=False))
+    assert wire["score"] is None
+    assert wire["verdict"] == "insufficient-samples"
+    assert json.loads(json.dumps(result.to_dict()))["score"] == result.score
     assert judge("colour", ref, cur, min_samples=100).verdict == "drifted"
 
 
@@ -188,7 +194,7 @@ def test_bad_calls_name_the_feature() -> None:
     nb = NumericSketch(NumericBins((0.0, 1.0)))
     cb = CategoricalSketch(CategoryBins(("a",)))
     with pytest.raises(TypeError, match="'f'"):
-        judge("f", nb, cb)  # type: ignore[arg-type]
+        judge("f", nb, cb)
     with pytest.raises(ValueError, match="'f': wasserstein needs a numeric"):
         judge("f", cb, cb, method="wasserstein")
     with pytest.raises(ValueError, match="unknown drift method 'kl'"):

@@ -149,6 +149,7 @@ def test_from_profile() -> None:
     )
     fs = FeatureSketches.from_profile(profile)
     assert fs.names == ("x", "colour")
+    assert isinstance(fs["x"], NumericSketch)
     assert fs["x"].bins.edges == tuple(numeric.edges)
     assert fs["x"].total == 0
     assert FeatureSketches.from_profile(profile, include_prediction=True).names == ("x", "colour", "p")
