@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelmonitor.api.profile import ReferenceProfile
@@ -57,6 +57,7 @@ def reference_counts(data: list[dict[str, Any]]) -> FeatureSketches:
     return out
 
 
+@settings(deadline=None)
 @given(rows)
 def test_update_row_equals_per_sketch_updates(data: list[dict[str, Any]]) -> None:
     fast = fresh()
@@ -69,6 +70,7 @@ def test_update_row_equals_per_sketch_updates(data: list[dict[str, Any]]) -> Non
     assert fast.unknown_features == sum("extra" in row for row in data)
 
 
+@settings(deadline=None)
 @given(rows)
 def test_update_values_equals_update_row(data: list[dict[str, Any]]) -> None:
     by_name, by_position = fresh(), fresh()

@@ -68,12 +68,14 @@ def test_numeric_update_bins_nulls_and_infinities() -> None:
     assert all(math.isfinite(s) for s in sketch.sums)
 
 
+@settings(deadline=None)
 @given(values_strategy)
 def test_numeric_batch_equals_rows(values: list[float | None]) -> None:
     batch = NumericSketch(BINS).update_batch(np.array([math.nan if v is None else v for v in values], dtype=float))
     assert_numeric_close(batch, numeric_of(values))
 
 
+@settings(deadline=None)
 @given(values_strategy, values_strategy, values_strategy)
 def test_numeric_merge_laws(a: list[float | None], b: list[float | None], c: list[float | None]) -> None:
     sa, sb, sc = numeric_of(a), numeric_of(b), numeric_of(c)
@@ -83,6 +85,7 @@ def test_numeric_merge_laws(a: list[float | None], b: list[float | None], c: lis
     assert sa == numeric_of(a)  # + left its operands alone
 
 
+@settings(deadline=None)
 @given(categories_strategy, categories_strategy, categories_strategy)
 def test_categorical_merge_laws(a: list[str | None], b: list[str | None], c: list[str | None]) -> None:
     sa, sb, sc = categorical_of(a), categorical_of(b), categorical_of(c)
@@ -141,6 +144,7 @@ def test_numeric_odd_values_counted_not_raised() -> None:
         NumericSketch(BINS).update_batch(np.array(["a", "b"], dtype=object))
 
 
+@settings(deadline=None)
 @given(values_strategy)
 def test_numeric_snapshot_json_round_trip(values: list[float | None]) -> None:
     sketch = numeric_of(values)
@@ -207,7 +211,7 @@ def test_profiles_round_trip() -> None:
     assert CategoricalSketch.from_profile(cats.to_profile("c")) == cats
 
 
-@settings(max_examples=20)
+@settings(deadline=None, max_examples=20)
 @given(st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=200))
 def test_sketch_totals_match_input(values: list[float]) -> None:
     sketch = NumericSketch.from_values(BINS, np.array(values))
