@@ -18,6 +18,7 @@ import json
 import numpy as np
 import pytest
 from benchmarks.drift_data import SHIFTED, Frame, make_frames, random_halves
+from scipy import stats
 
 from modelmonitor.api.spec import DriftMethod
 from modelmonitor.stats.binning import CategoryBins, NumericBins, fit_category_bins, fit_numeric_bins
@@ -203,3 +204,18 @@ def test_bad_calls_name_the_feature() -> None:
         judge("f", nb, NumericSketch(NumericBins((0.0, 2.0))))
     with pytest.raises(ValueError, match="threshold"):
         judge("f", cb, cb, threshold=-1)
+
+
+def test_result_bound_brackets_the_exact_statistic(frames: tuple[Frame, Frame], bench: list[dict[str, Sketch]]) -> None:
+    x, y = frames[0]["num_05"], frames[1]["num_05"][:3000]
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    reference = bench[0]["num_05"]
+    assert isinstance(reference, NumericSketch)
+    current = NumericSketch.from_values(reference.bins, y)
+    w = judge("num_05", reference, current, method="wasserstein")
+    exact_w = stats.wasserstein_distance(x, y) / np.std(x)
+    assert w.score <= exact_w <= w.score + w.bound
+    k = judge("num_05", reference, current, method="ks")
+    exact_p = stats.ks_2samp(x, y, method="asymp").pvalue
+    assert k.score - k.bound <= exact_p <= k.score
+    assert judge("num_05", reference, current, method="psi").bound == 0.0
