@@ -84,7 +84,7 @@ def main() -> None:
     features, dicts, lists, arrays = build(args.rows)
     numeric_names = [n for n in features.names if n.startswith("num")]
     n_numeric = len(numeric_names)
-    search_lists = [list(features[n].bins._search) for n in numeric_names]  # type: ignore[union-attr]
+    search_lists = [list(features[n].bins.search_edges) for n in numeric_names]  # type: ignore[union-attr]
     baseline_rows = [[0.0 if v is None else v for v in row[:n_numeric]] for row in lists]
 
     def baseline() -> int:
@@ -119,7 +119,7 @@ def main() -> None:
         for start in range(0, args.rows, 256):
             for name in sketches.names:
                 sketches[name].update_batch(arrays[name][start : start + 256])
-        return args.rows
+        return int(args.rows)
 
     variants: dict[str, Callable[[], int]] = {
         "baseline: bisect, 20 numeric, no nulls": baseline,

@@ -81,6 +81,14 @@ class NumericBins:
         """Number of bins, underflow and overflow included."""
         return len(self.edges) + 1
 
+    @property
+    def search_edges(self) -> list[float]:
+        """The list ``bisect_right`` searches to find a bin (the edges, the last one up by one ulp).
+
+        Shared, do not mutate; for hot loops that inline :meth:`index`.
+        """
+        return self._search
+
     def index(self, x: float) -> int:
         """The bin of one value (``-inf`` is underflow, ``+inf`` overflow; NaN is the caller's null)."""
         return bisect_right(self._search, x)

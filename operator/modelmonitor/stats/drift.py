@@ -31,7 +31,7 @@ from modelmonitor.stats.chi_square import chi_square
 from modelmonitor.stats.hellinger import hellinger
 from modelmonitor.stats.histograms import effective_size, pool_sparse_bins
 from modelmonitor.stats.jensen_shannon import chi_distance_null, jensen_shannon
-from modelmonitor.stats.ks import ks
+from modelmonitor.stats.ks import ks, ks_p_value
 from modelmonitor.stats.psi import psi, psi_null_expectation
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 from modelmonitor.stats.wasserstein import wasserstein, wasserstein_null
@@ -61,7 +61,8 @@ class DriftResult:
     "chi-square", where drifted means ``score < threshold``; a distance otherwise, where drifted
     means ``score > threshold``). ``expected`` is the no-drift expectation at this sample size,
     ``samples`` the current window's non-null values, ``bound`` the score's error bound against the
-    exact statistic on the raw samples (0 when the statistic is exact on the bins).
+    exact statistic on the raw samples (0 when the statistic is exact on the bins; for Wasserstein
+    the exact value is in ``[score, score + bound]``, for KS the exact p-value in ``[score - bound, score]``).
     """
 
     feature: str
@@ -74,6 +75,32 @@ class DriftResult:
     verdict: Verdict
     bound: float = 0.0
     reference_samples: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe dict (camelCase keys); non-finite numbers (an empty window's NaN score) become ``None``.
+
+        Examples
+        --------
+        >>> empty = DriftResult("x", "psi", math.nan, math.inf, math.nan, 0, False, "insufficient-samples")
+        >>> empty.to_dict()["score"] is None
+        True
+        """
+
+        def finite(x: float) -> float | None:
+            return x if math.isfinite(x) else None
+
+        return {
+            "feature": self.feature,
+            "method": self.method,
+            "score": finite(self.score),
+            "threshold": finite(self.threshold),
+            "expected": finite(self.expected),
+            "samples": self.samples,
+            "referenceSamples": self.reference_samples,
+            "bound": finite(self.bound),
+            "drifted": self.drifted,
+            "verdict": self.verdict,
+        }
 
 
 def auto_method(reference: NumericSketch | CategoricalSketch) -> str:
@@ -152,7 +179,8 @@ def _score(
         w = wasserstein(reference, current)
         return w.distance, w.bound
     result = ks(reference, current)
-    return result.p_value, result.upper - result.lower
+    # The score is the p-value of the lower D; the exact D's p-value lies down to that of the upper D.
+    return result.p_value, result.p_value - ks_p_value(result.upper, result.n_effective)
 
 
 def judge(

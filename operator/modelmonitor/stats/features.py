@@ -60,7 +60,7 @@ class FeatureSketches:
         for j, (name, sketch) in enumerate(self.sketches.items()):
             if isinstance(sketch, NumericSketch):
                 numeric.append(
-                    (j, name, sketch, sketch.bins._search, sketch.counts, sketch.sums, len(sketch.counts) - 1)
+                    (j, name, sketch, sketch.bins.search_edges, sketch.counts, sketch.sums, len(sketch.counts) - 1)
                 )
             else:
                 categorical.append((j, name, sketch, sketch.counts, sketch.bins.lookup))

@@ -75,6 +75,9 @@ class NumericSketch:
         Sum of squared finite values (for the standard deviation that normalises Wasserstein).
     nulls
         ``None`` and NaN values.
+    invalid
+        Values that are not numbers (a string that does not parse as one, a list...): counted here,
+        never raised, because they come from live traffic. Numeric strings ("3.5") are parsed.
 
     ``counts`` and ``sums`` are mutated in place, never rebound, so fast paths that hold a reference
     to them (:class:`~modelmonitor.stats.features.FeatureSketches`) stay valid; assign with
@@ -88,7 +91,7 @@ class NumericSketch:
     ([0, 1, 1], [0.0, 0.5, 7.0], 1, 2, 3)
     """
 
-    __slots__ = ("_lo", "_overflow", "_search", "_top", "bins", "counts", "nulls", "sums", "sumsq")
+    __slots__ = ("_lo", "_overflow", "_search", "_top", "bins", "counts", "invalid", "nulls", "sums", "sumsq")
 
     def __init__(self, bins: NumericBins) -> None:
         self.bins = bins
@@ -97,7 +100,8 @@ class NumericSketch:
         self.sums: list[float] = [0.0] * n
         self.sumsq = 0.0
         self.nulls = 0
-        self._search = list(bins._search)
+        self.invalid = 0
+        self._search = bins.search_edges
         self._overflow = n - 1
         self._lo = bins.edges[0]
         self._top = bins.edges[-1]
@@ -112,7 +116,7 @@ class NumericSketch:
         try:
             i = bisect_right(self._search, value)
         except TypeError:
-            raise TypeError(f"numeric sketch needs a number or None, got {type(value).__name__}") from None
+            return self._update_odd(value)
         self.counts[i] += 1
         if (i == 0 or i == self._overflow) and math.isinf(value):
             # An infinity counts as a value at the nearest edge, so sums stay finite and JSON-safe.
@@ -121,9 +125,26 @@ class NumericSketch:
         self.sumsq += value * value
         return self
 
+    def _update_odd(self, value: object) -> Self:
+        """A value ``bisect`` cannot compare: parse a numeric string, count anything else as invalid."""
+        if isinstance(value, str | bytes):
+            try:
+                return self.update(float(value))
+            except ValueError:
+                pass
+        self.invalid += 1
+        return self
+
     def update_batch(self, values: npt.ArrayLike) -> Self:
-        """Count many values at once (numpy); NaN are nulls, ``±inf`` go to under/overflow."""
-        data = np.asarray(values, dtype=np.float64).ravel()
+        """Count many values at once (numpy); NaN are nulls, ``±inf`` go to under/overflow.
+
+        ``values`` must convert to a float array; ``ValueError`` otherwise (use :meth:`update` for
+        untrusted mixed input, which counts odd values as ``invalid``).
+        """
+        try:
+            data = np.asarray(values, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"numeric sketch batch needs numbers (NaN for null): {err}") from None
         null = np.isnan(data)
         n_null = int(null.sum())
         if n_null:
@@ -159,6 +180,7 @@ class NumericSketch:
         _add_into(self.sums, other.sums)
         self.sumsq += other.sumsq
         self.nulls += other.nulls
+        self.invalid += other.invalid
         return self
 
     def __iadd__(self, other: NumericSketch) -> Self:
@@ -176,6 +198,7 @@ class NumericSketch:
             and self.sums == other.sums
             and self.sumsq == other.sumsq
             and self.nulls == other.nulls
+            and self.invalid == other.invalid
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -190,6 +213,7 @@ class NumericSketch:
         twin.sums[:] = self.sums
         twin.sumsq = self.sumsq
         twin.nulls = self.nulls
+        twin.invalid = self.invalid
         return twin
 
     def empty_like(self) -> Self:
@@ -258,7 +282,7 @@ class NumericSketch:
     # -- wire format --------------------------------------------------------------------------
 
     def to_snapshot(self) -> dict[str, Any]:
-        """JSON-safe dict: ``type``, ``version``, ``edges``, ``counts``, ``sums``, ``sumsq``, ``nulls``."""
+        """JSON-safe dict: ``type``, ``version``, ``edges``, ``counts``, ``sums``, ``sumsq``, ``nulls``, ``invalid``."""
         return {
             "type": _NUMERIC,
             "version": SNAPSHOT_VERSION,
@@ -267,6 +291,7 @@ class NumericSketch:
             "sums": [json_float(s) for s in self.sums],
             "sumsq": json_float(self.sumsq),
             "nulls": self.nulls,
+            "invalid": self.invalid,
         }
 
     @classmethod
@@ -282,6 +307,7 @@ class NumericSketch:
         sketch.sums = float_list(data, _NUMERIC, "sums", bins.n_bins)
         sketch.sumsq = float_value(snapshot_field(data, _NUMERIC, "sumsq"), _NUMERIC, "sumsq")
         sketch.nulls = count_value(data, _NUMERIC, "nulls")
+        sketch.invalid = count_value(data, _NUMERIC, "invalid") if "invalid" in data else 0
         return sketch
 
     # -- reference profiles -------------------------------------------------------------------

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelmonitor.stats.binning import (
@@ -47,6 +47,7 @@ def test_index_bins_are_underflow_inner_closed_last_overflow(x: float, expected:
     assert bins.index(x) == expected
 
 
+@settings(deadline=None)
 @given(st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=50))
 def test_indices_agree_with_index(values: list[float]) -> None:
     bins = NumericBins((-1.0, 0.0, 0.5, 3.0))

@@ -13,9 +13,12 @@ We test these aspects:
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from benchmarks.drift_data import SHIFTED, Frame, make_frames, random_halves
+from scipy import stats
 
 from modelmonitor.api.spec import DriftMethod
 from modelmonitor.stats.binning import CategoryBins, NumericBins, fit_category_bins, fit_numeric_bins
@@ -146,6 +149,10 @@ def test_insufficient_samples() -> None:
     empty = judge("colour", ref, CategoricalSketch(bins))
     assert empty.verdict == "insufficient-samples"
     assert np.isnan(empty.score)
+    wire = json.loads(json.dumps(empty.to_dict(), allow_nan=False))
+    assert wire["score"] is None
+    assert wire["verdict"] == "insufficient-samples"
+    assert json.loads(json.dumps(result.to_dict()))["score"] == result.score
     assert judge("colour", ref, cur, min_samples=100).verdict == "drifted"
 
 
@@ -188,7 +195,7 @@ def test_bad_calls_name_the_feature() -> None:
     nb = NumericSketch(NumericBins((0.0, 1.0)))
     cb = CategoricalSketch(CategoryBins(("a",)))
     with pytest.raises(TypeError, match="'f'"):
-        judge("f", nb, cb)  # type: ignore[arg-type]
+        judge("f", nb, cb)
     with pytest.raises(ValueError, match="'f': wasserstein needs a numeric"):
         judge("f", cb, cb, method="wasserstein")
     with pytest.raises(ValueError, match="unknown drift method 'kl'"):
@@ -197,3 +204,18 @@ def test_bad_calls_name_the_feature() -> None:
         judge("f", nb, NumericSketch(NumericBins((0.0, 2.0))))
     with pytest.raises(ValueError, match="threshold"):
         judge("f", cb, cb, threshold=-1)
+
+
+def test_result_bound_brackets_the_exact_statistic(frames: tuple[Frame, Frame], bench: list[dict[str, Sketch]]) -> None:
+    x, y = frames[0]["num_05"], frames[1]["num_05"][:3000]
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    reference = bench[0]["num_05"]
+    assert isinstance(reference, NumericSketch)
+    current = NumericSketch.from_values(reference.bins, y)
+    w = judge("num_05", reference, current, method="wasserstein")
+    exact_w = stats.wasserstein_distance(x, y) / np.std(x)
+    assert w.score <= exact_w <= w.score + w.bound
+    k = judge("num_05", reference, current, method="ks")
+    exact_p = stats.ks_2samp(x, y, method="asymp").pvalue
+    assert k.score - k.bound <= exact_p <= k.score
+    assert judge("num_05", reference, current, method="psi").bound == 0.0
