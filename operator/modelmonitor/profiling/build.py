@@ -17,8 +17,6 @@ while giving the same counts (the tests check both against ``update_batch``):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 
@@ -81,10 +79,9 @@ def numeric_profile(
     ``ordered`` may pass the column's non-null values already sorted, to save the sort.
     """
     xs = _sorted_present(column) if ordered is None else ordered
-    edges = bins.edges
-    # A value x falls in bin bisect_right(search, x): below search[0] is underflow, at or above the
-    # nudged last edge is overflow. On sorted values each bin is a contiguous run.
-    search = np.array([*edges[:-1], math.nextafter(edges[-1], math.inf)])
+    # A value x falls in bin bisect_right(search_edges, x) (the sketch's rule): below the first edge
+    # is underflow, above the last (closed) one overflow. On sorted values each bin is a contiguous run.
+    search = np.asarray(bins.search_edges, dtype=np.float64)
     bounds = np.concatenate(([0], np.searchsorted(xs, search, side="left"), [xs.size]))
     counts = np.diff(bounds)
     sums = np.zeros(counts.size)
@@ -94,7 +91,7 @@ def numeric_profile(
         sums[filled] = np.add.reduceat(xs, bounds[:-1][filled])
     return NumericProfile(
         name=column.name,
-        edges=list(edges),
+        edges=list(bins.edges),
         counts=counts.tolist(),
         sums=sums.tolist(),
         nulls=int(column.values.size - xs.size),
