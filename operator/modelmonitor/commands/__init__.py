@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Protocol
 
-from modelmonitor.commands import crd, rules, run
+from modelmonitor.commands import crd, drift, profile, rules, run
 
 
 class Command(Protocol):
@@ -17,4 +17,4 @@ class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
 
 
-COMMANDS: list[Command] = [crd, rules, run]
+COMMANDS: list[Command] = [profile, drift, crd, rules, run]
