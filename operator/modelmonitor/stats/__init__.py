@@ -5,7 +5,14 @@ sketches of many pods is a sum and drift is computed from merged counts, never a
 """
 
 from modelmonitor.stats.base import Mergeable
-from modelmonitor.stats.binning import CategoryBins, NumericBins, fit_category_bins, fit_numeric_bins
+from modelmonitor.stats.binning import (
+    CategoryBins,
+    NumericBins,
+    fit_category_bins,
+    fit_numeric_bins,
+    latency_bins,
+    probability_bins,
+)
 from modelmonitor.stats.drift import DriftResult, judge
 from modelmonitor.stats.features import FeatureSketches
 from modelmonitor.stats.outcome_sketches import (
@@ -35,4 +42,6 @@ __all__ = [
     "fit_category_bins",
     "fit_numeric_bins",
     "judge",
+    "latency_bins",
+    "probability_bins",
 ]

@@ -3,7 +3,7 @@
 We test these aspects:
 - benchmarks/drift_data.py at 100k vs 100k: the default (and every method) flags exactly the five
   SHIFTED features; two random halves of the reference flag nothing;
-- small windows: the false-alarm rate of the default thresholds stays near their 0.1 % design at
+- small windows: the false-alarm rate of the default thresholds stays near their 0.01 % design at
   n = 500 (simulated windows drawn from the reference), and a real shift is still caught;
 - ``expected`` matches the simulated no-drift mean (the PSI bias ``(B-1)(1/n_ref + 1/n_cur)``);
 - fewer than ``min_samples`` values gives "insufficient-samples", never drifted;
@@ -113,7 +113,7 @@ def test_small_window_false_alarm_rate(bench: list[dict[str, Sketch]], method: s
     assert isinstance(reference, NumericSketch)
     windows = simulated_windows(reference, 500, 2000, seed=11)
     alarms = sum(judge("num_05", reference, w, method=method).drifted for w in windows)
-    assert alarms <= 10  # 0.1 % design -> 2 expected; 10 is far in the tail of Binomial(2000, 0.001)
+    assert alarms <= 4  # 0.01 % design -> 0.2 expected; the chi-square approximation may be off by a few times
 
 
 def test_expected_psi_matches_simulated_null(bench: list[dict[str, Sketch]]) -> None:
