@@ -36,7 +36,7 @@ def _numeric(kind: int, n: int, rng: np.random.Generator, shifted: bool) -> npt.
         return rng.uniform(0.0, 11.0 if shifted else 10.0, n)
     weight = 0.4 if shifted else 0.3
     low = rng.random(n) < weight
-    return np.where(low, rng.normal(-2.0, 1.0, n), rng.normal(2.0, 1.0, n))
+    return np.asarray(np.where(low, rng.normal(-2.0, 1.0, n), rng.normal(2.0, 1.0, n)), dtype=np.float64)
 
 
 def _category_probabilities(k: int, shifted: bool) -> npt.NDArray[np.float64]:
