@@ -8,19 +8,11 @@ Kubernetes object under ``object``) unless ``--log-format plain``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from typing import Any
 
-import kopf
-import prometheus_client
-from prometheus_client import CollectorRegistry
-
 from modelmonitor.config import ConfigError, OperatorConfig
-from modelmonitor.handlers import OperatorContext, build_registry
-from modelmonitor.kube.client import KubeApi, build_api_client
-from modelmonitor.metrics import OperatorMetrics
 
 FLAGS = {
     "api_url": "api_url",
@@ -71,27 +63,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"modelmonitor run: {error}", file=sys.stderr)
         return 2
-    kopf.configure(
-        debug=config.log_level == "DEBUG",
-        quiet=config.log_level in ("WARNING", "ERROR"),
-        log_format=kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL,
-        log_refkey="object",
-    )
-    registry = CollectorRegistry()
-    if config.metrics_port:
-        prometheus_client.start_http_server(config.metrics_port, registry=registry)
-    api = KubeApi(build_api_client(api_url=config.api_url, kubeconfig=config.kubeconfig, token=config.api_token))
-    context = OperatorContext(config=config, api=api, metrics=OperatorMetrics(registry))
-    try:
-        asyncio.run(
-            kopf.operator(
-                registry=build_registry(context),
-                standalone=config.standalone or None,
-                clusterwide=not config.namespaces,
-                namespaces=list(config.namespaces),
-                liveness_endpoint=args.liveness,
-            )
-        )
-    finally:
-        api.close()
+    # Kopf and the Kubernetes client take about a second to import: only `run` pays for them.
+    from modelmonitor.runtime import run_operator
+
+    run_operator(config, liveness_endpoint=args.liveness)
     return 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from modelmonitor.stats.histograms import effective_size, paired_counts
 from modelmonitor.stats.sketches import NumericSketch
@@ -39,6 +38,8 @@ class KSResult:
 def ks_p_value(statistic: float, n_effective: float) -> float:
     """Asymptotic two-sample p-value of ``statistic`` (scipy's ``ks_2samp(method="asymp")`` formula)."""
     n = max(round(n_effective), 1)
+    from scipy import stats  # scipy.stats costs ~1 s to import; only KS needs it
+
     return float(min(max(stats.kstwo.sf(statistic, n), 0.0), 1.0))
 
 
