@@ -45,7 +45,7 @@ from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor.api.snapshot import SNAPSHOT_KIND, SNAPSHOT_VERSION, Counts, Snapshot, merge_counts
 from modelmonitor.api.spec import Feature, FeatureType, Protocol
 from modelmonitor_proxy.extract.detect import Extractor
-from modelmonitor_proxy.extract.extraction import Extraction, Inputs, Row
+from modelmonitor_proxy.extract.extraction import Inputs, Row
 from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, PredictionReader, Reading
 from modelmonitor_proxy.feedback import (
     OTHER,
