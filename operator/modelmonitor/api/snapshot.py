@@ -81,9 +81,9 @@ def merge_counts(left: Mapping[str, Any], right: Mapping[str, Any], where: str =
     >>> merge_counts({"categories": ["a"], "counts": [1, 0]}, {"categories": ["b"], "counts": [2, 5]})
     {'categories': ['a', 'b'], 'counts': [1, 2, 5]}
     """
-    if "categories" in left or "categories" in right:
+    if isinstance(left.get("categories"), list) or isinstance(right.get("categories"), list):
         return _merge_categorical(left, right, where)
-    if "classes" in left or "classes" in right:
+    if isinstance(left.get("classes"), list) or isinstance(right.get("classes"), list):
         return _merge_confusion(left, right, where)
     merged: Counts = {}
     for key in left.keys() | right.keys():
