@@ -29,7 +29,9 @@ def categorical(name: str, categories: list[str]) -> CategoricalProfile:
     return CategoricalProfile(name=name, categories=categories, counts=[1] * (len(categories) + 1))
 
 
-def profile(*columns: NumericProfile | CategoricalProfile, prediction: NumericProfile | None = None) -> ReferenceProfile:
+def profile(
+    *columns: NumericProfile | CategoricalProfile, prediction: NumericProfile | None = None
+) -> ReferenceProfile:
     return ReferenceProfile(rows=10, features=list(columns), prediction=prediction)
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from modelmonitor_proxy.extract import ErrorKind, Extractor, detect_protocol
-from modelmonitor_proxy.extract import json_paths, kserve_v1, open_inference_v2
+from modelmonitor_proxy.extract import ErrorKind, Extractor, detect_protocol, json_paths, kserve_v1, open_inference_v2
 from modelmonitor_proxy.extract.extraction import ExtractionFailure
 from modelmonitor_proxy.extract.json_paths import JsonPath
 
@@ -67,7 +66,10 @@ def test_kserve_v1_malformed_requests(document: object, kind: ErrorKind) -> None
         ({"predictions": ["cat", "dog"]}, ["cat", "dog"]),
         ({"predictions": [[0.2, 0.8]]}, [[0.2, 0.8]]),
         ({"predictions": [{"label": "a", "score": 0.7}]}, [{"label": "a", "score": 0.7}]),
-        ({"predictions": {"label": ["a", "b"], "score": [0.7, 0.6]}}, [{"label": "a", "score": 0.7}, {"label": "b", "score": 0.6}]),
+        (
+            {"predictions": {"label": ["a", "b"], "score": [0.7, 0.6]}},
+            [{"label": "a", "score": 0.7}, {"label": "b", "score": 0.6}],
+        ),
         ({"outputs": [1, 0]}, [1, 0]),
     ],
 )
@@ -168,7 +170,11 @@ def test_flatten_keeps_row_major_order() -> None:
 @pytest.mark.parametrize(
     ("document", "paths", "rows"),
     [
-        ({"user": {"age": 31, "tags": ["a", "b"]}}, {"age": "user.age", "tag": "user.tags.1"}, [{"age": 31, "tag": "b"}]),
+        (
+            {"user": {"age": 31, "tags": ["a", "b"]}},
+            {"age": "user.age", "tag": "user.tags.1"},
+            [{"age": 31, "tag": "b"}],
+        ),
         ([{"x": 1}, {"x": 2}], {"x": "x"}, [{"x": 1}, {"x": 2}]),
         ({"rows": [{"x": 1}, {"y": 2}]}, {"x": "rows.*.x"}, [{"x": 1}, {}]),
         ({"user": {}}, {"age": "user.age"}, [{}]),
@@ -271,7 +277,11 @@ def test_extractor_json_protocol_uses_paths() -> None:
     ],
 )
 def test_malformed_bodies_become_error_kinds(
-    request_body: bytes | None, response_body: bytes | None, kwargs: dict[str, bool], errors: list[ErrorKind], has_inputs: bool
+    request_body: bytes | None,
+    response_body: bytes | None,
+    kwargs: dict[str, bool],
+    errors: list[ErrorKind],
+    has_inputs: bool,
 ) -> None:
     extraction = Extractor(parse_limit_bytes=100).extract(request_body, response_body, **kwargs)
     assert extraction.errors == errors

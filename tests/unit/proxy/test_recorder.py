@@ -169,7 +169,9 @@ def test_predictions_of_a_binary_classifier() -> None:
 
 
 def test_predictions_of_a_regression_model_use_profile_edges() -> None:
-    cfg = config(profile(numeric("x", [0.0]), prediction=numeric("prediction", [0.0, 10.0])), prediction={"task": "regression"})
+    cfg = config(
+        profile(numeric("x", [0.0]), prediction=numeric("prediction", [0.0, 10.0])), prediction={"task": "regression"}
+    )
     recorder = Recorder(cfg)
     recorder.record(exchange({"instances": [[1.0], [2.0]]}, {"predictions": [5.0, 50.0]}))
     prediction = total(recorder)["prediction"]
