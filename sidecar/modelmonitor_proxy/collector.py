@@ -122,9 +122,10 @@ class RecorderCollector(Collector):
             labels=[*BASE_LABELS, "feature", "kind"],
         )
         for name, feature in total.get("features", {}).items():
-            for index, count in enumerate(feature["counts"]):
+            sketch = feature["sketch"]
+            for index, count in enumerate(sketch["counts"]):
                 bins.add_metric([*base, name, str(index)], count)
-            nulls.add_metric([*base, name], feature["nulls"])
+            nulls.add_metric([*base, name], sketch["nulls"])
             for key, kind in VIOLATIONS:
                 violations.add_metric([*base, name, kind], feature[key])
         yield bins
@@ -154,7 +155,7 @@ class RecorderCollector(Collector):
             "Predicted classes (capped; the rest is __other__).",
             labels=[*BASE_LABELS, "class"],
         )
-        predicted = prediction.get("classes", {"categories": [], "counts": [0]})
+        predicted = prediction.get("classes") or {"categories": [], "counts": [0]}
         for name, count in zip([*predicted["categories"], "__other__"], predicted["counts"], strict=True):
             classes.add_metric([*base, name], count)
         yield classes
@@ -207,7 +208,7 @@ class RecorderCollector(Collector):
         )
         if calibration is not None:
             for index, (count, hit, confidence) in enumerate(
-                zip(calibration["counts"], calibration["hits"], calibration["confidenceSums"], strict=True)
+                zip(calibration["count"], calibration["sumY"], calibration["sumP"], strict=True)
             ):
                 bins.add_metric([*base, str(index)], count)
                 hits.add_metric([*base, str(index)], hit)
@@ -219,8 +220,8 @@ class RecorderCollector(Collector):
         if regression is not None:
             for key, name, documentation in (
                 ("count", "modelmonitor_regression_labels", "Labelled regression predictions."),
-                ("absoluteErrorSum", "modelmonitor_regression_absolute_error", "Sum of absolute errors."),
-                ("squaredErrorSum", "modelmonitor_regression_squared_error", "Sum of squared errors."),
+                ("sumAbsError", "modelmonitor_regression_absolute_error", "Sum of absolute errors."),
+                ("sumSquaredError", "modelmonitor_regression_squared_error", "Sum of squared errors."),
             ):
                 family = CounterMetricFamily(name, documentation, labels=BASE_LABELS)
                 family.add_metric(base, regression[key])
@@ -230,7 +231,7 @@ class RecorderCollector(Collector):
                 "Sum of signed errors (prediction minus label).",
                 labels=BASE_LABELS,
             )
-            signed.add_metric(base, regression["errorSum"])
+            signed.add_metric(base, regression["sumError"])
             yield signed
         recorder = self._recorder
         buffer = recorder.buffer_counts()

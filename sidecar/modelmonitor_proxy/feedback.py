@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from modelmonitor.stats.base import SNAPSHOT_VERSION
+from modelmonitor.stats.outcome_sketches import CalibrationBins, ConfusionCounts, RegressionErrors
 from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, Reading, class_name
 
 OTHER = "__other__"
@@ -91,7 +93,14 @@ class PendingPredictions:
 
 
 class LabelCounts:
-    """Additive counts of joined labels for one time bucket."""
+    """Additive counts of joined labels for one time bucket, in the statistics core's outcome sketches.
+
+    Calibration and regression errors go straight into :class:`CalibrationBins` and
+    :class:`RegressionErrors`. Confusion counts are kept by (actual, predicted) name, because the
+    classes of a model without configured classes are learned (up to ``max_classes``, the rest
+    being ``__other__``); they are written out as ``confusion-counts`` and ``grouped-confusion``
+    snapshots over the classes known so far.
+    """
 
     __slots__ = (
         "calibration",
@@ -105,19 +114,19 @@ class LabelCounts:
         "results",
     )
 
-    def __init__(self, max_classes: int) -> None:
-        self.max_classes = max_classes
+    def __init__(self, max_classes: int, classes: Sequence[str] = ()) -> None:
+        self.max_classes = max(max_classes, len(classes))
         self.results: dict[str, int] = {}
-        self.classes: dict[str, None] = {}
+        self.classes: dict[str, None] = dict.fromkeys(classes)
         self.confusion: dict[tuple[str, str], int] = {}
         self.groups: dict[str, dict[tuple[str, str], int]] = {}
         self.lag = [0] * (len(LAG_BOUNDS_SECONDS) + 1)
         self.lag_sum = 0.0
-        self.calibration = [[0, 0.0, 0] for _ in range(CALIBRATION_BINS)]
-        self.regression = [0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        self.calibration = CalibrationBins(CALIBRATION_BINS)
+        self.regression = RegressionErrors()
 
     def count(self, result: str, n: int = 1) -> None:
-        """Count a feedback outcome (joined, unknown, expired, duplicate, malformed)."""
+        """Count a feedback outcome (joined, unknown, duplicate, malformed)."""
         self.results[result] = self.results.get(result, 0) + n
 
     def _class(self, name: str) -> str:
@@ -127,34 +136,23 @@ class LabelCounts:
         return OTHER
 
     def add_class(self, reading: Reading, label: str, group: str | None, positive: str | None) -> None:
-        """A joined classification label."""
+        """A joined classification label (``positive`` names the positive class of a binary model)."""
         actual = self._class(label)
         predicted = self._class(reading.label) if reading.label is not None else OTHER
         self.confusion[actual, predicted] = self.confusion.get((actual, predicted), 0) + 1
         if group is not None:
             cells = self.groups.setdefault(group, {})
             cells[actual, predicted] = cells.get((actual, predicted), 0) + 1
-        # Binary: reliability of the score as P(positive); multiclass: of the confidence as P(correct).
-        confidence = reading.value if positive is not None else reading.confidence
-        if confidence is not None and 0.0 <= confidence <= 1.0:
-            hit = label == positive if positive is not None else label == reading.label
-            cell = self.calibration[min(int(confidence * CALIBRATION_BINS), CALIBRATION_BINS - 1)]
-            cell[0] += 1
-            cell[1] += confidence
-            cell[2] += hit
+        # Binary: the score as P(positive); multiclass: the confidence as P(correct).
+        if positive is not None and reading.value is not None:
+            self.calibration.update(reading.value, int(label == positive))
+        elif positive is None and reading.confidence is not None:
+            self.calibration.update(reading.confidence, int(label == reading.label))
 
     def add_value(self, reading: Reading, label: float) -> None:
         """A joined regression label."""
-        if reading.value is None:
-            return
-        error = reading.value - label
-        r = self.regression
-        r[0] += 1
-        r[1] += error
-        r[2] += abs(error)
-        r[3] += error * error
-        r[4] += label
-        r[5] += label * label
+        if reading.value is not None:
+            self.regression.update(reading.value, label)
 
     def add_lag(self, seconds: float) -> None:
         """Time between the prediction and its label."""
@@ -168,31 +166,30 @@ class LabelCounts:
             "lagSeconds": {"bounds": list(LAG_BOUNDS_SECONDS), "counts": list(self.lag), "sum": self.lag_sum},
         }
         if task == REGRESSION:
-            count, error, absolute, squared, label, label_squared = self.regression
-            body["regression"] = {
-                "count": int(count),
-                "errorSum": error,
-                "absoluteErrorSum": absolute,
-                "squaredErrorSum": squared,
-                "labelSum": label,
-                "squaredLabelSum": label_squared,
-            }
+            body["regression"] = self.regression.to_snapshot()
             return body
-        body["confusion"] = _confusion(list(self.classes), self.confusion)
-        body["groups"] = {group: _confusion(list(self.classes), cells) for group, cells in self.groups.items()}
-        body["calibration"] = {
-            "edges": [i / CALIBRATION_BINS for i in range(CALIBRATION_BINS + 1)],
-            "counts": [cell[0] for cell in self.calibration],
-            "confidenceSums": [cell[1] for cell in self.calibration],
-            "hits": [cell[2] for cell in self.calibration],
+        classes = list(self.classes)
+        if any(OTHER in key for key in self.confusion):
+            classes.append(OTHER)
+        while len(classes) < 2:  # a confusion matrix has at least two classes
+            classes.append(OTHER if OTHER not in classes else f"{OTHER}2")
+        body["confusion"] = _confusion(classes, self.confusion)
+        body["groupConfusion"] = {
+            "type": "grouped-confusion",
+            "version": SNAPSHOT_VERSION,
+            "classes": classes,
+            "groups": None,
+            "maxGroups": self.max_classes,
+            "byGroup": {group: _confusion(classes, cells) for group, cells in sorted(self.groups.items())},
         }
+        body["calibration"] = self.calibration.to_snapshot()
         return body
 
 
 def _confusion(classes: list[str], cells: dict[tuple[str, str], int]) -> dict[str, Any]:
-    if any(OTHER in key for key in cells):
-        classes = [*classes, OTHER]
-    return {"classes": classes, "counts": [[cells.get((a, p), 0) for p in classes] for a in classes]}
+    counts = ConfusionCounts(classes)
+    counts.counts = [[cells.get((a, p), 0) for p in classes] for a in classes]
+    return counts.to_snapshot()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import add, mul
 from typing import Any
 
 import orjson
@@ -44,6 +45,8 @@ from modelmonitor.api.profile import CategoricalProfile, NumericProfile
 from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor.api.snapshot import SNAPSHOT_KIND, SNAPSHOT_VERSION, Counts, Snapshot, merge_counts
 from modelmonitor.api.spec import Feature, FeatureType, Protocol
+from modelmonitor.stats.binning import CategoryBins, NumericBins
+from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 from modelmonitor_proxy.extract.detect import Extractor
 from modelmonitor_proxy.extract.extraction import Inputs, Row
 from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, PredictionReader, Reading
@@ -114,7 +117,7 @@ def search_edges(edges: Sequence[float]) -> list[float]:
 class FeatureSpec:
     """How one feature is read and binned; shared by every bucket."""
 
-    __slots__ = ("allowed", "categories", "edges", "fixed", "hi", "lo", "name", "numeric", "search")
+    __slots__ = ("allowed", "bins", "categories", "fixed", "hi", "lo", "lookup", "name", "numeric", "search")
 
     def __init__(
         self,
@@ -129,56 +132,87 @@ class FeatureSpec:
     ) -> None:
         self.name = name
         self.numeric = numeric
-        self.edges = list(edges)
-        self.search = search_edges(edges)
+        self.bins = NumericBins(tuple(edges))
+        self.search = search_edges(self.bins.edges)
         self.fixed = categories is not None
         """Whether the categories are fixed (profile or allowed values) or learned."""
         self.categories: dict[str, None] = dict.fromkeys(categories or ())
+        self.lookup = CategoryBins(tuple(self.categories)).lookup
         self.allowed = frozenset(allowed) if allowed is not None else None
         self.lo = -math.inf if lo is None else lo
         self.hi = math.inf if hi is None else hi
 
 
 class FeatureCounts:
-    """One feature's counts in one bucket."""
+    """One feature's counts in one bucket, kept in a sketch of the statistics core.
 
-    __slots__ = ("cats", "counts", "missing", "not_allowed", "nulls", "other", "out_of_range", "sums", "wrong_type")
+    Numeric features and categorical features with fixed categories count straight into the lists of
+    a :class:`NumericSketch` or :class:`CategoricalSketch` (the hot path indexes ``counts`` and
+    ``sums`` without a method call). Learned categories grow, which a frozen ``CategoryBins`` cannot,
+    so they are counted by name and written out as a categorical sketch of the categories learned so
+    far. Schema violations are counted beside the sketch.
+    """
+
+    __slots__ = (
+        "cats",
+        "counts",
+        "missing",
+        "not_allowed",
+        "nulls",
+        "other",
+        "out_of_range",
+        "sketch",
+        "sums",
+        "wrong_type",
+    )
 
     def __init__(self, spec: FeatureSpec) -> None:
-        size = len(spec.edges) + 1 if spec.numeric else 0
-        self.counts = [0] * size
-        self.sums = [0.0] * size
+        self.sketch: NumericSketch | CategoricalSketch | None = None
+        self.counts: list[int] = []
+        self.sums: list[float] = []
+        if spec.numeric:
+            numeric = NumericSketch(spec.bins)
+            self.sketch, self.counts, self.sums = numeric, numeric.counts, numeric.sums
+        elif spec.fixed:
+            categorical = CategoricalSketch(CategoryBins(tuple(spec.categories)))
+            self.sketch, self.counts = categorical, categorical.counts
         self.cats: dict[str, int] = {}
         self.other = 0
         self.nulls = 0
+        """Nulls of a learned categorical feature (sketches count their own)."""
         self.missing = 0
         self.wrong_type = 0
         self.out_of_range = 0
         self.not_allowed = 0
 
-    def to_json(self, spec: FeatureSpec) -> dict[str, Any]:
-        """The snapshot form of these counts."""
-        quality = {
-            "nulls": self.nulls,
+    def null(self) -> None:
+        """Count a null value."""
+        if self.sketch is not None:
+            self.sketch.nulls += 1
+        else:
+            self.nulls += 1
+
+    def sketch_json(self, spec: FeatureSpec, sumsq: float = 0.0) -> dict[str, Any]:
+        """The sketch's wire form; ``sumsq`` adds the squares the fast path kept aside."""
+        if self.sketch is None:
+            names = tuple(spec.categories)
+            learned = CategoricalSketch(CategoryBins(names))
+            learned.counts = [*(self.cats.get(name, 0) for name in names), self.other]
+            learned.nulls = self.nulls
+            return learned.to_snapshot()
+        snapshot = self.sketch.to_snapshot()
+        if sumsq:
+            snapshot["sumsq"] += sumsq
+        return snapshot
+
+    def to_json(self, spec: FeatureSpec, sumsq: float = 0.0) -> dict[str, Any]:
+        """The snapshot form: the sketch and the schema violations."""
+        return {
+            "sketch": self.sketch_json(spec, sumsq),
             "missing": self.missing,
             "wrongType": self.wrong_type,
             "outOfRange": self.out_of_range,
             "notAllowed": self.not_allowed,
-        }
-        if spec.numeric:
-            return {
-                "type": "numeric",
-                "edges": spec.edges,
-                "counts": list(self.counts),
-                "sums": list(self.sums),
-                **quality,
-            }
-        names = list(spec.categories)
-        return {
-            "type": "categorical",
-            "categories": names,
-            "counts": [*(self.cats.get(name, 0) for name in names), self.other],
-            **quality,
         }
 
 
@@ -204,6 +238,7 @@ class Bucket:
         "start",
         "status",
         "sums_refs",
+        "sumsq",
         "unexpected",
         "unreadable",
     )
@@ -223,9 +258,11 @@ class Bucket:
         self.features: list[FeatureCounts] = []
         self.counts_refs: list[list[int]] = []
         self.sums_refs: list[list[float]] = []
+        self.sumsq: list[float] = []
+        """Sum of squares per feature from the all-numeric fast path (one C-level map per row)."""
         self.extend(features)
         self.prediction = FeatureCounts(prediction)
-        self.predicted = FeatureCounts(FeatureSpec("class", numeric=False, categories=()))
+        self.predicted = FeatureCounts(FeatureSpec("class", numeric=False))
         self.confidence = FeatureCounts(confidence)
         self.readable = 0
         self.unreadable = 0
@@ -238,6 +275,7 @@ class Bucket:
             self.features.append(acc)
             self.counts_refs.append(acc.counts)
             self.sums_refs.append(acc.sums)
+            self.sumsq.append(0.0)
 
 
 def _histogram(bounds: Sequence[float], counts: list[int], total: float) -> dict[str, Any]:
@@ -272,6 +310,8 @@ class Recorder:
         self._classes = spec.prediction.classes
         self._reader = PredictionReader(self._task, threshold=spec.prediction.threshold, classes=self._classes)
         self._positive = (self._classes[-1] if self._classes else "1") if self._task == BINARY else None
+        known = self._classes or (["0", "1"] if self._task == BINARY else [])
+        self._known_classes: list[str] = list(known[:1] + known[-1:]) if self._task == BINARY else list(known)
         self._extractor = Extractor(
             spec.protocol.value,
             parse_limit_bytes=spec.sidecar.parse_limit_bytes,
@@ -475,6 +515,7 @@ class Recorder:
                         for counts, sums, i, value in zip(counts_refs, sums_refs, indexes, row, strict=True):
                             counts[i] += 1
                             sums[i] += value  # type: ignore[operator]
+                        bucket.sumsq = list(map(add, bucket.sumsq, map(mul, row, row)))
                         continue
                 if unbounded:
                     # The common case, kept free of attribute lookups: every numeric feature's edges,
@@ -486,6 +527,7 @@ class Recorder:
                             i = bisect_right(search, value)
                             counts[i] += 1
                             sums[i] += value
+                            acc.sketch.sumsq += value * value
                         else:
                             observe(spec, acc, value)
                 else:
@@ -527,6 +569,7 @@ class Recorder:
                 i = bisect_right(spec.search, value)
                 acc.counts[i] += 1
                 acc.sums[i] += value
+                acc.sketch.sumsq += value * value  # type: ignore[union-attr]
                 if value < spec.lo or value > spec.hi:
                     acc.out_of_range += 1
             else:
@@ -574,7 +617,7 @@ class Recorder:
     def _observe(self, spec: FeatureSpec, acc: FeatureCounts, value: object) -> None:
         """Count one value of one feature (the general path: nulls, categories, wrong types)."""
         if value is None:
-            acc.nulls += 1
+            acc.null()
             return
         kind = type(value)
         if spec.numeric:
@@ -583,6 +626,7 @@ class Recorder:
                 i = bisect_right(spec.search, number)
                 acc.counts[i] += 1
                 acc.sums[i] += number
+                acc.sketch.sumsq += number * number  # type: ignore[union-attr]
                 if number < spec.lo or number > spec.hi:
                     acc.out_of_range += 1
             else:
@@ -597,9 +641,13 @@ class Recorder:
             return
         if spec.allowed is not None and key not in spec.allowed:
             acc.not_allowed += 1
+        if spec.fixed:
+            index = spec.lookup.get(key)
+            acc.counts[len(spec.lookup) if index is None else index] += 1
+            return
         categories = spec.categories
         if key not in categories:
-            if spec.fixed or len(categories) >= self._max_categories:
+            if len(categories) >= self._max_categories:
                 acc.other += 1
                 return
             categories[key] = None
@@ -650,6 +698,7 @@ class Recorder:
                 i = bisect_right(value_search, value)
                 value_counts[i] += 1
                 value_sums[i] += value
+                bucket.prediction.sketch.sumsq += value * value  # type: ignore[union-attr]
             if label is not None:
                 if label in classes or len(classes) < self._max_categories:
                     classes[label] = classes.get(label, 0) + 1
@@ -659,6 +708,7 @@ class Recorder:
                 i = bisect_right(confidence_search, confidence)
                 confidence_counts[i] += 1
                 confidence_sums[i] += confidence
+                bucket.confidence.sketch.sumsq += confidence * confidence  # type: ignore[union-attr]
         bucket.readable += readable
         bucket.unreadable += len(predictions) - readable
         return readings, readable
@@ -692,7 +742,7 @@ class Recorder:
         bucket = self._bucket(now)
         labels = bucket.labels
         if labels is None:
-            labels = bucket.labels = LabelCounts(self._max_categories)
+            labels = bucket.labels = LabelCounts(self._max_categories, self._known_classes)
         try:
             items = parse_items(body)
         except ValueError as error:
@@ -771,19 +821,23 @@ class Recorder:
             "prediction": {
                 "readable": bucket.readable,
                 "unreadable": bucket.unreadable,
-                "values": bucket.prediction.to_json(self._prediction),
+                "values": bucket.prediction.sketch_json(self._prediction),
             },
         }
         features = counts["features"]
         accs = bucket.features
         for index, spec in enumerate(self._features):
-            acc = accs[index] if index < len(accs) else FeatureCounts(spec)
-            features[spec.name] = acc.to_json(spec)
+            if index < len(accs):
+                features[spec.name] = accs[index].to_json(spec, bucket.sumsq[index])
+            else:
+                features[spec.name] = FeatureCounts(spec).to_json(spec)
         prediction = counts["prediction"]
         if self._task != REGRESSION:
-            cats = bucket.predicted.cats
-            prediction["classes"] = {"categories": list(cats), "counts": [*cats.values(), bucket.predicted.other]}
-            prediction["confidence"] = bucket.confidence.to_json(self._confidence)
+            classes = bucket.predicted.cats
+            sketch = CategoricalSketch(CategoryBins(tuple(classes)))
+            sketch.counts = [*classes.values(), bucket.predicted.other]
+            prediction["classes"] = sketch.to_snapshot()
+            prediction["confidence"] = bucket.confidence.sketch_json(self._confidence)
         if bucket.labels is not None:
             counts["feedback"] = bucket.labels.to_json(self._task)
         return counts

@@ -5,11 +5,19 @@ entry per tumbling time bucket still in the sidecar's ring (``buckets``, aligned
 ``bucketSeconds`` since the epoch so that every pod's buckets line up) and the cumulative
 ``total`` since the sidecar started. Merging pods is therefore a sum, with three rules:
 
-- identity fields (``type``, ``edges``, ``bounds``) must agree, or the snapshots were binned
-  differently and cannot be merged (:class:`SnapshotError` says which field);
-- categorical counts (objects with ``categories``) are matched by category name, the union keeping
-  first-seen order, the last count being "other";
-- confusion counts (objects with ``classes``) are matched by class name in both dimensions.
+- identity fields (``type``, ``version``, ``edges``, ``bounds``, ``nBins``...) must agree, or the
+  snapshots were binned differently and cannot be merged (:class:`SnapshotError` says which field);
+- categorical counts (objects with a ``categories`` list, such as the statistics core's
+  ``categorical-sketch``) are matched by category name, the union keeping first-seen order, the
+  last count being "other";
+- confusion counts (objects with a ``classes`` list and a matrix of ``counts``, such as
+  ``confusion-counts``) are matched by class name in both dimensions; a ``grouped-confusion``
+  merges group by group over the union of classes.
+
+Feature, prediction and label counts are embedded in the wire format of the statistics core
+(``modelmonitor.stats``: ``numeric-sketch``, ``categorical-sketch``, ``confusion-counts``,
+``grouped-confusion``, ``calibration-bins``, ``regression-errors``), so a reader turns a merged
+entry into a sketch with the sketch class's ``from_snapshot``.
 
 So merging is associative and commutative, and merging the snapshots of two sidecars equals the
 snapshot of one sidecar that saw both streams (exactly for counts; sums of floats up to rounding),
@@ -27,7 +35,8 @@ from typing import Any
 SNAPSHOT_VERSION = 1
 SNAPSHOT_KIND = "ModelMonitorSnapshot"
 
-IDENTITY_KEYS = frozenset({"type", "edges", "bounds"})
+IDENTITY_KEYS = frozenset({"type", "version", "edges", "bounds", "nBins", "maxGroups", "groups"})
+"""Fields that describe how counts were binned; they must agree for a merge."""
 
 Counts = dict[str, Any]
 Snapshot = dict[str, Any]
@@ -81,6 +90,8 @@ def merge_counts(left: Mapping[str, Any], right: Mapping[str, Any], where: str =
     >>> merge_counts({"categories": ["a"], "counts": [1, 0]}, {"categories": ["b"], "counts": [2, 5]})
     {'categories': ['a', 'b'], 'counts': [1, 2, 5]}
     """
+    if "byGroup" in left or "byGroup" in right:
+        return _merge_grouped(left, right, where)
     if isinstance(left.get("categories"), list) or isinstance(right.get("categories"), list):
         return _merge_categorical(left, right, where)
     if isinstance(left.get("classes"), list) or isinstance(right.get("classes"), list):
@@ -148,9 +159,16 @@ def _merge_categorical(left: Mapping[str, Any], right: Mapping[str, Any], where:
     return {"categories": list(by_name), "counts": [*by_name.values(), other], **rest}
 
 
-def _merge_confusion(left: Mapping[str, Any], right: Mapping[str, Any], where: str) -> Counts:
+def _merge_confusion(
+    left: Mapping[str, Any], right: Mapping[str, Any], where: str, classes: dict[str, None] | None = None
+) -> Counts:
+    rest = merge_counts(
+        {k: v for k, v in left.items() if k not in ("classes", "counts")},
+        {k: v for k, v in right.items() if k not in ("classes", "counts")},
+        where,
+    )
     cells: dict[tuple[str, str], Any] = {}
-    classes: dict[str, None] = {}
+    classes = dict(classes or {})
     for side in (left, right):
         names = side.get("classes", [])
         matrix = side.get("counts", [])
@@ -161,7 +179,30 @@ def _merge_confusion(left: Mapping[str, Any], right: Mapping[str, Any], where: s
             for predicted, count in zip(names, row, strict=True):
                 cells[actual, predicted] = cells.get((actual, predicted), 0) + count
     names = list(classes)
-    return {"classes": names, "counts": [[cells.get((a, p), 0) for p in names] for a in names]}
+    merged = {"classes": names, "counts": [[cells.get((a, p), 0) for p in names] for a in names]}
+    return {**rest, **merged} if rest else merged
+
+
+def _merge_grouped(left: Mapping[str, Any], right: Mapping[str, Any], where: str) -> Counts:
+    """Group-wise confusion (``grouped-confusion``): every group's matrix spans the union of all classes."""
+    classes: dict[str, None] = {}
+    for side in (left, right):
+        classes.update(dict.fromkeys(side.get("classes", [])))
+        for group in side.get("byGroup", {}).values():
+            classes.update(dict.fromkeys(group.get("classes", [])))
+    by_group: dict[str, Any] = {}
+    for side in (left, right):
+        for name, group in side.get("byGroup", {}).items():
+            at = f"{where}.byGroup.{name}"
+            by_group[name] = _merge_confusion(by_group.get(name, {}), group, at, classes)
+    for name, group in by_group.items():
+        by_group[name] = _merge_confusion(group, {}, f"{where}.byGroup.{name}", classes)
+    rest = merge_counts(
+        {k: v for k, v in left.items() if k not in ("classes", "byGroup")},
+        {k: v for k, v in right.items() if k not in ("classes", "byGroup")},
+        where,
+    )
+    return {**rest, "classes": list(classes), "byGroup": {name: by_group[name] for name in sorted(by_group)}}
 
 
 def merge_snapshots(snapshots: Iterable[object]) -> Snapshot:

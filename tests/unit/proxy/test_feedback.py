@@ -46,11 +46,17 @@ def test_a_label_joins_and_counts() -> None:
     assert body == {"status": 200, "requestId": "r1", "row": 0}
     counts = feedback(recorder)
     assert counts["results"] == {"joined": 1}
-    assert counts["confusion"] == {"classes": ["1"], "counts": [[1]]}
+    assert counts["confusion"] == {
+        "type": "confusion-counts",
+        "version": 1,
+        "classes": ["0", "1"],
+        "counts": [[0, 0], [0, 1]],
+        "unknown": 0,
+    }
     calibration = counts["calibration"]
-    assert calibration["counts"][8] == 1
-    assert calibration["hits"][8] == 1
-    assert calibration["confidenceSums"][8] == pytest.approx(0.83)
+    assert calibration["count"][8] == 1
+    assert calibration["sumY"][8] == 1
+    assert calibration["sumP"][8] == pytest.approx(0.83)
     assert counts["lagSeconds"]["counts"][2] == 1  # 7 s is in (5, 30]
     assert counts["lagSeconds"]["sum"] == pytest.approx(7.0)
     assert recorder.pending_predictions == 0
@@ -61,10 +67,11 @@ def test_confusion_of_a_wrong_prediction() -> None:
     scored(recorder, "r1", [0.2])
     assert post(recorder, {"requestId": "r1", "label": "fraud"})[0] == 200
     confusion = feedback(recorder)["confusion"]
-    assert confusion == {"classes": ["fraud", "legit"], "counts": [[0, 1], [0, 0]]}
+    assert confusion["classes"] == ["legit", "fraud"]
+    assert confusion["counts"] == [[0, 0], [1, 0]]  # actual fraud, predicted legit
     calibration = feedback(recorder)["calibration"]
-    assert calibration["counts"][2] == 1
-    assert calibration["hits"][2] == 1  # binary calibration: the score against P(positive)
+    assert calibration["count"][2] == 1
+    assert calibration["sumY"][2] == 1  # binary calibration: the score against P(positive)
 
 
 @pytest.mark.parametrize(
@@ -180,7 +187,9 @@ def test_group_confusion_with_fairness() -> None:
     recorder.record(exchange({"instances": rows}, {"predictions": [0.9, 0.9, 0.1]}, request_id="r1"))
     items = [{"requestId": "r1", "label": label, "row": row} for row, label in enumerate([1, 0, 0])]
     assert post(recorder, items)[0] == 200
-    groups = feedback(recorder)["groups"]
+    grouped = feedback(recorder)["groupConfusion"]
+    assert grouped["type"] == "grouped-confusion"
+    groups = grouped["byGroup"]
     assert set(groups) == {"f", "m"}
     assert groups["f"]["counts"][groups["f"]["classes"].index("1")][groups["f"]["classes"].index("1")] == 1
     assert groups["m"]["counts"][groups["m"]["classes"].index("0")][groups["m"]["classes"].index("1")] == 1
@@ -191,10 +200,10 @@ def test_multiclass_calibration_by_correctness() -> None:
     recorder.record(exchange({"instances": [[1.0], [2.0]]}, {"predictions": [[0.1, 0.75, 0.15], [0.6, 0.3, 0.1]]}))
     assert post(recorder, [{"requestId": "r1", "label": "b"}, {"requestId": "r1", "label": 2, "row": 1}])[0] == 200
     counts = feedback(recorder)
-    assert counts["calibration"]["counts"][7] == 1
-    assert counts["calibration"]["hits"][7] == 1
-    assert counts["calibration"]["counts"][6] == 1
-    assert counts["calibration"]["hits"][6] == 0
+    assert counts["calibration"]["count"][7] == 1
+    assert counts["calibration"]["sumY"][7] == 1
+    assert counts["calibration"]["count"][6] == 1
+    assert counts["calibration"]["sumY"][6] == 0
     classes = counts["confusion"]["classes"]
     assert counts["confusion"]["counts"][classes.index("c")][classes.index("a")] == 1
 
@@ -205,12 +214,15 @@ def test_regression_errors() -> None:
     assert post(recorder, [{"requestId": "r1", "label": 4.0}, {"requestId": "r1", "label": 5, "row": 1}])[0] == 200
     regression = feedback(recorder)["regression"]
     assert regression == {
+        "type": "regression-errors",
+        "version": 1,
         "count": 2,
-        "errorSum": -1.0,
-        "absoluteErrorSum": 1.0,
-        "squaredErrorSum": 1.0,
-        "labelSum": 9.0,
-        "squaredLabelSum": 41.0,
+        "sumError": -1.0,
+        "sumAbsError": 1.0,
+        "sumSquaredError": 1.0,
+        "sumActual": 9.0,
+        "sumActualSquared": 41.0,
+        "invalid": 0,
     }
     assert "confusion" not in feedback(recorder)
 

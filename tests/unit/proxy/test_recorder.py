@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from modelmonitor.api.snapshot import check_snapshot
+from modelmonitor.stats.binning import NumericBins
 from modelmonitor_proxy.recorder import BUCKET_SECONDS, DEFAULT_NUMERIC_EDGES, Recorder
 from tests.unit.proxy.builders import T0, categorical, config, exchange, numeric, profile
 
@@ -52,10 +53,14 @@ def test_profile_bins_follow_the_profile_semantics() -> None:
     recorder = Recorder(config(profile(numeric("x", [0.0, 1.0, 2.0]))))
     values = [-1.0, 0.0, 0.5, 1.0, 2.0, 2.5]
     recorder.record(exchange({"instances": [[v] for v in values]}, {"predictions": [0.5] * len(values)}))
-    feature = total(recorder)["features"]["x"]
+    feature = total(recorder)["features"]["x"]["sketch"]
+    assert feature["type"] == "numeric-sketch"
     assert feature["edges"] == [0.0, 1.0, 2.0]
     assert feature["counts"] == [1, 2, 2, 1]
     assert feature["sums"] == [-1.0, 0.5, 3.0, 2.5]
+    assert feature["sumsq"] == pytest.approx(sum(v * v for v in values))
+    bins = NumericBins((0.0, 1.0, 2.0))
+    assert [bins.index(v) for v in values] == [0, 1, 1, 2, 2, 3]  # the statistics core agrees
 
 
 def test_fast_and_general_paths_count_alike() -> None:
@@ -68,11 +73,13 @@ def test_fast_and_general_paths_count_alike() -> None:
     general.record(exchange({"instances": rows}, {"predictions": [0.1] * 4}))
     for recorder in (fast, general):
         features = total(recorder)["features"]
-        assert features["a"]["counts"] == [0, 1, 1]
-        assert features["a"]["nulls"] == 1
+        assert features["a"]["sketch"]["counts"] == [0, 1, 1]
+        assert features["a"]["sketch"]["nulls"] == 1
         assert features["a"]["wrongType"] == 1
-        assert features["b"]["counts"] == [1, 3, 0]
-        assert features["b"]["sums"] == [-3.0, 8.0, 0.0]
+        assert features["b"]["sketch"]["counts"] == [1, 3, 0]
+        assert features["b"]["sketch"]["sums"] == [-3.0, 8.0, 0.0]
+        assert features["b"]["sketch"]["sumsq"] == 39.0
+        assert features["a"]["sketch"]["sumsq"] == 122.0
 
 
 def test_discovery_names_positions_and_infers_types() -> None:
@@ -81,19 +88,22 @@ def test_discovery_names_positions_and_infers_types() -> None:
     recorder.record(exchange({"instances": [[2.5, "blue", 4, 9.0]]}, {"predictions": [0.2]}))
     assert recorder.feature_names == ["f0", "f1", "f2", "f3"]
     features = total(recorder)["features"]
-    assert features["f0"]["type"] == "numeric"
-    assert features["f0"]["edges"] == list(DEFAULT_NUMERIC_EDGES)
+    assert features["f0"]["sketch"]["type"] == "numeric-sketch"
+    assert features["f0"]["sketch"]["edges"] == list(DEFAULT_NUMERIC_EDGES)
     assert features["f1"] == {
-        "type": "categorical",
-        "categories": ["red", "blue"],
-        "counts": [1, 1, 0],
-        "nulls": 0,
+        "sketch": {
+            "type": "categorical-sketch",
+            "version": 1,
+            "categories": ["red", "blue"],
+            "counts": [1, 1, 0],
+            "nulls": 0,
+        },
         "missing": 0,
         "wrongType": 0,
         "outOfRange": 0,
         "notAllowed": 0,
     }
-    assert sum(features["f3"]["counts"]) == 1
+    assert sum(features["f3"]["sketch"]["counts"]) == 1
     assert features["f3"]["missing"] == 0  # f3 did not exist when the first row was seen
 
 
@@ -103,7 +113,7 @@ def test_discovery_by_key_and_missing_keys() -> None:
     features = total(recorder)["features"]
     assert recorder.feature_names == ["age", "city"]
     assert features["city"]["missing"] == 1
-    assert sum(features["age"]["counts"]) == 2
+    assert sum(features["age"]["sketch"]["counts"]) == 2
 
 
 def test_configured_features_count_schema_violations() -> None:
@@ -127,10 +137,10 @@ def test_configured_features_count_schema_violations() -> None:
     assert amount["wrongType"] == 1
     assert amount["missing"] == 1
     assert country["notAllowed"] == 1
-    assert country["nulls"] == 1
+    assert country["sketch"]["nulls"] == 1
     assert country["wrongType"] == 1
-    assert country["categories"] == ["FR", "DE"]
-    assert country["counts"] == [1, 0, 1]  # US is "other"
+    assert country["sketch"]["categories"] == ["FR", "DE"]
+    assert country["sketch"]["counts"] == [1, 0, 1]  # US is "other"
     assert counts["unexpectedFields"] == 1
 
 
@@ -147,11 +157,11 @@ def test_positional_rows_of_the_wrong_length() -> None:
 def test_categorical_profile_and_learned_cap() -> None:
     recorder = Recorder(config(profile(categorical("c", ["a", "b"]))))
     recorder.record(exchange({"instances": [["a"], ["z"], [3]]}, {"predictions": [0.1] * 3}))
-    assert total(recorder)["features"]["c"]["counts"] == [1, 0, 2]
+    assert total(recorder)["features"]["c"]["sketch"]["counts"] == [1, 0, 2]
 
     learned = Recorder(config(privacy={"maxCategories": 2}))
     learned.record(exchange({"instances": [["x"], ["y"], ["z"], ["x"], [True]]}, {"predictions": [0.1] * 5}))
-    feature = total(learned)["features"]["f0"]
+    feature = total(learned)["features"]["f0"]["sketch"]
     assert feature["categories"] == ["x", "y"]
     assert feature["counts"] == [2, 1, 2]
 
@@ -164,7 +174,8 @@ def test_predictions_of_a_binary_classifier() -> None:
     assert prediction["unreadable"] == 1
     assert prediction["values"]["counts"][1 + 9] == 1  # [0.9, 1.0]
     assert prediction["values"]["counts"][1 + 3] == 1  # [0.3, 0.4)
-    assert prediction["classes"] == {"categories": ["1", "0"], "counts": [2, 1, 0]}
+    assert prediction["classes"]["categories"] == ["1", "0"]
+    assert prediction["classes"]["counts"] == [2, 1, 0]
     assert sum(prediction["confidence"]["counts"]) == 3
 
 
@@ -205,7 +216,7 @@ def test_open_inference_columns_map_by_name() -> None:
     response = {"outputs": [{"name": "p", "shape": [2], "datatype": "FP32", "data": [0.2, 0.9]}]}
     recorder.record(exchange(request, response))
     counts = total(recorder)
-    assert counts["features"]["city"]["categories"] == ["Paris", "Lyon"]
+    assert counts["features"]["city"]["sketch"]["categories"] == ["Paris", "Lyon"]
     assert counts["features"]["age"]["missing"] == 2
     assert counts["unexpectedFields"] == 2
     assert counts["prediction"]["readable"] == 2
@@ -221,7 +232,7 @@ def test_json_protocol_reads_paths() -> None:
     recorder.record(exchange({"tx": {"amount": 20.0}}, {"result": {"score": 0.8}}))
     recorder.record(exchange({"tx": {}}, {"result": {"score": 0.1}}))
     counts = total(recorder)
-    assert sum(counts["features"]["amount"]["counts"]) == 1
+    assert sum(counts["features"]["amount"]["sketch"]["counts"]) == 1
     assert counts["features"]["amount"]["missing"] == 1
     assert counts["prediction"]["readable"] == 2
 

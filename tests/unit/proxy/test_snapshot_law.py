@@ -73,6 +73,8 @@ def play(recorder: Recorder, stream: list[tuple[int, Any]]) -> None:
 def canonical(value: Any) -> Any:
     """Order-free form: categories and confusion cells by name, floats rounded, zero cells dropped."""
     if isinstance(value, dict):
+        if "byGroup" in value:
+            return {"byGroup": {g: canonical(c) for g, c in value["byGroup"].items() if canonical(c)["cells"]}}
         if isinstance(value.get("categories"), list):
             rest = {k: canonical(v) for k, v in value.items() if k not in ("categories", "counts")}
             named = {n: c for n, c in zip(value["categories"], value["counts"], strict=False) if c}
@@ -84,7 +86,7 @@ def canonical(value: Any) -> Any:
                 for p, c in zip(value["classes"], row, strict=True)
                 if c
             }
-            return {"cells": cells}
+            return {"cells": cells, "unknown": value.get("unknown", 0)}
         return {k: canonical(v) for k, v in value.items()}
     if isinstance(value, list):
         return [canonical(v) for v in value]
@@ -125,3 +127,30 @@ def test_merge_is_commutative_and_associative(stream: list[Any], split: list[int
     right = merge_snapshots([x, merge_snapshots([y, z])])
     swapped = merge_snapshots([z, y, x])
     assert comparable(left) == comparable(right) == comparable(swapped)
+
+
+def test_entries_read_back_as_statistics_core_sketches() -> None:
+    from modelmonitor.stats.outcome_sketches import CalibrationBins, ConfusionCounts, GroupedConfusion
+    from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
+
+    recorder = Recorder(CONFIG)
+    rows = [{"amount": 5.0, "country": "FR", "device": "web"}, {"amount": None, "country": "US", "device": "app"}]
+    recorder.record(exchange({"instances": rows}, {"predictions": [0.9, 0.2]}, request_id="r1"))
+    recorder.feedback(
+        orjson.dumps([{"requestId": "r1", "label": 1}, {"requestId": "r1", "label": 1, "row": 1}]), T0 + 5
+    )
+    for snapshot in (recorder.snapshot(NOW), merge_snapshots([recorder.snapshot(NOW), recorder.snapshot(NOW)])):
+        total = snapshot["total"]
+        amount = NumericSketch.from_snapshot(total["features"]["amount"]["sketch"])
+        assert (amount.total, amount.nulls) == (snapshot["total"]["rows"] // 2, snapshot["total"]["rows"] // 2)
+        country = CategoricalSketch.from_snapshot(total["features"]["country"]["sketch"])
+        assert country.bins.categories == ("FR", "DE")
+        device = CategoricalSketch.from_snapshot(total["features"]["device"]["sketch"])
+        assert device.bins.categories == ("web", "app")
+        NumericSketch.from_snapshot(total["prediction"]["values"])
+        CategoricalSketch.from_snapshot(total["prediction"]["classes"])
+        confusion = ConfusionCounts.from_snapshot(total["feedback"]["confusion"])
+        assert confusion.total == total["feedback"]["results"]["joined"]
+        grouped = GroupedConfusion.from_snapshot(total["feedback"]["groupConfusion"])
+        assert set(grouped.by_group) >= {"FR", "__other__"}
+        assert CalibrationBins.from_snapshot(total["feedback"]["calibration"]).total == confusion.total
