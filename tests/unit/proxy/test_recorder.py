@@ -303,3 +303,37 @@ def test_parse_limit_comes_from_the_config() -> None:
     recorder = Recorder(config(sidecar={"parseLimitBytes": 10}))
     recorder.record(exchange({"instances": [[1.0, 2.0, 3.0]]}, {"predictions": [0.5]}))
     assert total(recorder)["extractionErrors"] == {"too_large": 1}
+
+
+def test_batched_binning_matches_value_by_value_counts() -> None:
+    """Rows wait and are binned FLUSH_ROWS at a time; odd rows and odd batches take the per-row path."""
+    import random
+
+    from modelmonitor.stats.sketches import NumericSketch
+
+    edges = [[-1.0, 0.0, 1.0], [0.0, 5.0], [10.0, 20.0, 30.0, 40.0]]
+    cfg = config(profile(*(numeric(f"x{i}", e) for i, e in enumerate(edges))))
+    recorder = Recorder(cfg)
+    rng = random.Random(5)
+    expected = [NumericSketch(NumericBins(tuple(e))) for e in edges]
+    wrong = [0, 0, 0]
+    for i in range(700):
+        row: list[object] = [rng.choice([rng.gauss(0, 1), rng.randint(-3, 50), 1.0, 5.0, 40.0]) for _ in edges]
+        if i % 97 == 0:
+            row[i % 3] = None
+        if i % 131 == 0:
+            row[(i + 1) % 3] = "7"
+        recorder.record(exchange({"instances": [row]}, {"predictions": [0.5]}, request_id=f"r{i}", at=T0 + i / 100))
+        for j, value in enumerate(row):
+            if isinstance(value, str):
+                wrong[j] += 1
+            else:
+                expected[j].update(value)  # type: ignore[arg-type]
+    features = total(recorder, T0 + 30)["features"]
+    for j in range(3):
+        sketch = NumericSketch.from_snapshot(features[f"x{j}"]["sketch"])
+        assert sketch.counts == expected[j].counts
+        assert sketch.nulls == expected[j].nulls
+        assert sketch.sums == pytest.approx(expected[j].sums)
+        assert sketch.sumsq == pytest.approx(expected[j].sumsq)
+        assert features[f"x{j}"]["wrongType"] == wrong[j]
