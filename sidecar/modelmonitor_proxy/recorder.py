@@ -439,6 +439,8 @@ class Recorder:
             bucket = Bucket(key * BUCKET_SECONDS, self._features, self._prediction, self._confidence)
             self._buckets[key] = bucket
         if key > self._current_key:
+            if self._current is not None:
+                self._flush(self._current)  # so only the current bucket holds waiting rows
             self._current_key = key
             self._current = bucket
             self._retire(key)
