@@ -233,6 +233,7 @@ class Bucket:
     """Everything recorded in one tumbling time bucket."""
 
     __slots__ = (
+        "cache",
         "confidence",
         "counts_refs",
         "errors",
@@ -280,6 +281,8 @@ class Bucket:
         self.readable = 0
         self.unreadable = 0
         self.labels: LabelCounts | None = None
+        self.cache: Counts | None = None
+        """The snapshot form, kept while the bucket is not written."""
 
     def extend(self, features: list[FeatureSpec]) -> None:
         """Add counts for the features discovered since this bucket was created."""
@@ -354,6 +357,8 @@ class Recorder:
         self._current_key = -1
         self._current: Bucket | None = None
         self._retired: Counts = {}
+        self._closed: Counts = {}
+        """Retired counts plus the closed buckets of the ring: everything but the current bucket."""
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -431,20 +436,38 @@ class Recorder:
     # -- buckets ---------------------------------------------------------------------------------
 
     def _bucket(self, at: float) -> Bucket:
+        """The bucket of time ``at``, about to be written (its cached JSON is dropped).
+
+        A bucket closes when the next one opens: an exchange recorded after that (a request that
+        started just before the minute turned) counts in the open bucket, a shift of milliseconds,
+        so closed buckets never change and their merged total stays cached.
+        """
         key = int(at // BUCKET_SECONDS)
-        if key == self._current_key and self._current is not None:
-            return self._current
+        current = self._current
+        if key <= self._current_key and current is not None:
+            current.cache = None
+            return current
+        key = max(key, self._current_key)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = Bucket(key * BUCKET_SECONDS, self._features, self._prediction, self._confidence)
             self._buckets[key] = bucket
+        bucket.cache = None
         if key > self._current_key:
-            if self._current is not None:
-                self._flush(self._current)  # so only the current bucket holds waiting rows
-            self._current_key = key
-            self._current = bucket
-            self._retire(key)
+            self._rotate(key)
+        self._current = bucket
         return bucket
+
+    def _rotate(self, key: int) -> None:
+        """Make ``key`` the current bucket: the previous one closes, the oldest retire."""
+        previous = self._buckets.get(self._current_key)
+        if previous is not None:
+            # The closed total grows by the bucket that just closed (its waiting rows binned now);
+            # retiring moves counts from the ring to the retired total, leaving the sum unchanged.
+            self._closed = merge_counts(self._closed, self._bucket_json(previous))
+        self._current_key = key
+        self._current = None
+        self._retire(key)
 
     def _retire(self, newest_key: int) -> None:
         """Fold the buckets that left the ring into the cumulative total."""
@@ -455,9 +478,7 @@ class Recorder:
     def _advance(self, now: float) -> None:
         key = int(now // BUCKET_SECONDS)
         if key > self._current_key:
-            self._current_key = key
-            self._current = None
-            self._retire(key)
+            self._rotate(key)
 
     # -- recording -------------------------------------------------------------------------------
 
@@ -874,6 +895,9 @@ class Recorder:
     # -- output ----------------------------------------------------------------------------------
 
     def _bucket_json(self, bucket: Bucket) -> Counts:
+        """The snapshot form of one bucket, cached until the bucket is written again."""
+        if bucket.cache is not None:
+            return bucket.cache
         self._flush(bucket)
         counts: Counts = {
             "requests": dict(bucket.status),
@@ -906,15 +930,19 @@ class Recorder:
             prediction["confidence"] = bucket.confidence.sketch_json(self._confidence)
         if bucket.labels is not None:
             counts["feedback"] = bucket.labels.to_json(self._task)
+        bucket.cache = counts
         return counts
 
     def total(self, now: float | None = None) -> Counts:
-        """Cumulative counts since the sidecar started (what the Prometheus counters show)."""
+        """Cumulative counts since the sidecar started (what the Prometheus counters show).
+
+        Only the current bucket is merged afresh: the rest is cached, so a scrape costs about one
+        bucket whatever the ring's length. The result shares structure with the caches: read it only.
+        """
         self._advance(self._clock() if now is None else now)
-        total = self._retired
-        for key in sorted(self._buckets):
-            total = merge_counts(total, self._bucket_json(self._buckets[key]))
-        return total
+        total = self._closed
+        current = self._buckets.get(self._current_key)
+        return merge_counts(total, self._bucket_json(current)) if current is not None else total
 
     def snapshot(self, now: float) -> Snapshot:
         """The versioned, mergeable snapshot (see ``modelmonitor.api.snapshot``)."""
@@ -924,10 +952,7 @@ class Recorder:
             {"start": self._buckets[key].start, "counts": self._bucket_json(self._buckets[key])}
             for key in sorted(self._buckets)
         ]
-        total = self._retired
-        for bucket in buckets:
-            total = merge_counts(total, bucket["counts"])
-        total = {**total, "feedbackBuffer": self.buffer_counts()}
+        total = {**self.total(now), "feedbackBuffer": self.buffer_counts()}
         snapshot: Snapshot = {
             "kind": SNAPSHOT_KIND,
             "version": SNAPSHOT_VERSION,

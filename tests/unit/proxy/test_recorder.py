@@ -337,3 +337,16 @@ def test_batched_binning_matches_value_by_value_counts() -> None:
         assert sketch.sums == pytest.approx(expected[j].sums)
         assert sketch.sumsq == pytest.approx(expected[j].sumsq)
         assert features[f"x{j}"]["wrongType"] == wrong[j]
+
+
+def test_stragglers_count_in_the_open_bucket_and_caches_follow_writes() -> None:
+    recorder = Recorder(config())
+    recorder.record(exchange({"instances": [[1.0]]}, {"predictions": [0.5]}, at=T0 + 70, request_id="a"))
+    assert total(recorder, T0 + 70)["rows"] == 1
+    recorder.record(exchange({"instances": [[1.0]]}, {"predictions": [0.5]}, at=T0 + 10, request_id="b"))
+    snapshot = recorder.snapshot(T0 + 75)
+    assert [(b["start"], b["counts"]["rows"]) for b in snapshot["buckets"]] == [(T0 + 60, 2)]
+    assert snapshot["total"]["rows"] == 2
+    recorder.record(exchange({"instances": [[1.0]]}, {"predictions": [0.5]}, at=T0 + 130, request_id="c"))
+    assert total(recorder, T0 + 131)["rows"] == 3
+    assert total(recorder, T0 + 131)["requests"] == {"2xx": 3}

@@ -53,7 +53,8 @@ events = st.lists(
 
 
 def play(recorder: Recorder, stream: list[tuple[int, Any]]) -> None:
-    for index, (batch, status, duration, offset, label) in stream:
+    # A sidecar sees its traffic in time order (stragglers count in the open bucket).
+    for index, (batch, status, duration, offset, label) in sorted(stream, key=lambda event: event[1][3]):
         request_id = f"r{index}"
         scores = [round((index % 10) / 10 + 0.05, 2)] * len(batch)
         recorder.record(
@@ -67,7 +68,7 @@ def play(recorder: Recorder, stream: list[tuple[int, Any]]) -> None:
             )
         )
         if label is not None:
-            recorder.feedback(orjson.dumps({"requestId": request_id, "label": label}), T0 + offset + 1)
+            recorder.feedback(orjson.dumps({"requestId": request_id, "label": label}), T0 + offset)
 
 
 def canonical(value: Any) -> Any:
