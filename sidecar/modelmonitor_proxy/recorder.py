@@ -340,6 +340,8 @@ class Recorder:
         self._all_numeric = True
         """Whether no numeric feature has min/max expectations (the fast path skips range checks)."""
         self._by_name: dict[str, int] = {}
+        self._names: dict[str, None] = {}
+        """Feature names in order (a dict: its keys view compares with a row's keys in C)."""
         self._discover = not spec.features and config.profile is None
         for feature in self._configured_features():
             self._add_feature(feature)
@@ -414,6 +416,7 @@ class Recorder:
         return FeatureSpec("prediction", numeric=True, edges=SCORE_EDGES)
 
     def _add_feature(self, spec: FeatureSpec) -> None:
+        self._names[spec.name] = None
         self._by_name[spec.name] = len(self._features)
         self._features.append(spec)
         self._searches.append(spec.search if spec.numeric else None)
@@ -532,11 +535,17 @@ class Recorder:
             # own lists, no copy) and are binned FLUSH_ROWS at a time with numpy, which costs a
             # fraction of binning each row in Python; odd rows go the per-row way below.
             pending = bucket.pending
+            names = self._names.keys()
             for row in rows:
-                if type(row) is list and len(row) == width:
-                    pending.append(row)
-                else:
-                    self._record_row(bucket, row)
+                if isinstance(row, list):
+                    if len(row) == width:
+                        pending.append(row)
+                        continue
+                elif len(row) == width and row.keys() == names:
+                    # Exactly the features, by name: the same values in feature order.
+                    pending.append(list(map(row.__getitem__, names)))
+                    continue
+                self._record_row(bucket, row)
             if len(pending) >= FLUSH_ROWS:
                 self._flush(bucket)
             return

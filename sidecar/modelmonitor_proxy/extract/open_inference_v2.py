@@ -44,7 +44,7 @@ def flatten(data: Any) -> list[object]:
     """
     if not isinstance(data, list):
         return [data]
-    if not any(isinstance(item, list) for item in data):
+    if list not in map(type, data):  # flat already (checked in C, stops at the first list)
         return data
     flat: list[object] = []
     stack = [iter(data)]
@@ -67,7 +67,7 @@ def _tensor(tensor: Any, where: str) -> tuple[str, list[int], list[object]]:
     shape = tensor.get("shape")
     if not isinstance(name, str):
         raise ExtractionFailure(ErrorKind.MALFORMED, f"{where}: tensor has no string 'name'")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+    if type(shape) is not list or not all(type(d) is int and d >= 0 for d in shape):
         raise ExtractionFailure(ErrorKind.MALFORMED, f"{where} {name!r}: 'shape' must be a list of sizes")
     if "data" not in tensor:
         raise ExtractionFailure(ErrorKind.MALFORMED, f"{where} {name!r}: no 'data' (binary tensors are not read)")

@@ -350,3 +350,18 @@ def test_stragglers_count_in_the_open_bucket_and_caches_follow_writes() -> None:
     recorder.record(exchange({"instances": [[1.0]]}, {"predictions": [0.5]}, at=T0 + 130, request_id="c"))
     assert total(recorder, T0 + 131)["rows"] == 3
     assert total(recorder, T0 + 131)["requests"] == {"2xx": 3}
+
+
+def test_dict_rows_take_the_batched_path_by_name() -> None:
+    recorder = Recorder(config(profile(numeric("a", [0.0, 10.0]), numeric("b", [0.0, 10.0]))))
+    rows = [{"a": 1.0, "b": 20.0}, {"b": 3.0, "a": None}, {"a": -1.0}, {"a": 5, "b": 5, "c": 3}, {"b": 4.0, "c": 1.0}]
+    recorder.record(exchange({"instances": rows}, {"predictions": [0.5] * len(rows)}))
+    counts = total(recorder)
+    a, b = counts["features"]["a"], counts["features"]["b"]
+    assert a["sketch"]["counts"] == [1, 2, 0]
+    assert a["sketch"]["nulls"] == 1
+    assert a["missing"] == 1
+    assert b["sketch"]["counts"] == [0, 3, 1]
+    assert b["sketch"]["sums"] == [0.0, 12.0, 20.0]
+    assert b["missing"] == 1
+    assert counts["unexpectedFields"] == 2
