@@ -9,8 +9,9 @@ value, class and confidence. Readable predictions wait in a bounded buffer for t
 
 Time is cut into tumbling buckets of :data:`BUCKET_SECONDS`, aligned on the epoch so that every
 pod's buckets line up, kept in a ring covering the drift window (at least an hour, at most a
-day). A bucket leaving the ring is folded into the cumulative total, which backs the Prometheus
-counters, so memory is bounded whatever the traffic and counters never go down.
+day). A bucket that closes is folded into the cumulative total of closed buckets, which (plus
+the open bucket) backs the Prometheus counters: memory is bounded whatever the traffic, counters
+never go down, and a scrape merges only the open bucket.
 
 Bins. A feature with a reference profile is binned with the profile's edges (numeric) or top
 categories plus "other" (categorical). Without a profile, numeric features use the fixed
@@ -21,15 +22,19 @@ stay mergeable, and wide enough to show a shift of scale; categorical features u
 discovered: named by key (dict rows, OIP tensor names) or by position (``f0``, ``f1``, ...),
 numeric or categorical by the type of their first non-null value.
 
-The hot path is plain Python on lists (bisect into edges, list increments): per-row numpy and
-per-feature prometheus calls cost more than the whole update at this size (see
-``benchmarks/bench_recorder.py``). Metrics are rendered from these counts at scrape time by
-``modelmonitor_proxy.collector``.
+Counts live in the statistics core's sketches (``modelmonitor.stats.sketches``), written through
+their public ``counts``/``sums`` lists rather than one method call per value. Rows of an
+all-numeric model wait in the open bucket and are binned :data:`FLUSH_ROWS` at a time with numpy
+(one ``searchsorted`` per feature, one ``bincount`` for all); other rows are binned one by one
+with ``bisect``. Per-feature prometheus calls would cost more than the whole update (see
+``benchmarks/bench_recorder.py``): metrics are rendered from these counts at scrape time by
+``modelmonitor_proxy.collector``. Not thread-safe: record, feedback and scrapes run on one event loop.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
@@ -50,7 +55,7 @@ from modelmonitor.stats.binning import CategoryBins, NumericBins
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 from modelmonitor_proxy.extract.detect import Extractor
 from modelmonitor_proxy.extract.extraction import Inputs, Row
-from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, PredictionReader, Reading
+from modelmonitor_proxy.extract.predictions import BINARY, REGRESSION, PredictionReader, Reading
 from modelmonitor_proxy.feedback import (
     OTHER,
     FeedbackItem,
@@ -312,8 +317,6 @@ class Recorder:
         clock: Callable[[], float] = time.time,
         rng_seed: int | None = None,
     ) -> None:
-        import random
-
         spec = config.spec
         self.config = config
         self.labels = {"model": config.model_name, "version": version, "cohort": cohort}
@@ -337,8 +340,9 @@ class Recorder:
         self._features: list[FeatureSpec] = []
         self._searches: list[list[float] | None] = []
         self._unbounded = True
+        """No numeric feature has min/max expectations (the fast paths skip range checks)."""
         self._all_numeric = True
-        """Whether no numeric feature has min/max expectations (the fast path skips range checks)."""
+        """Every feature is numeric and unbounded: rows can wait and be binned in batches."""
         self._by_name: dict[str, int] = {}
         self._names: dict[str, None] = {}
         """Feature names in order (a dict: its keys view compares with a row's keys in C)."""
@@ -358,9 +362,8 @@ class Recorder:
         self._buckets: dict[int, Bucket] = {}
         self._current_key = -1
         self._current: Bucket | None = None
-        self._retired: Counts = {}
         self._closed: Counts = {}
-        """Retired counts plus the closed buckets of the ring: everything but the current bucket."""
+        """Every bucket but the current one, retired or still in the ring, merged."""
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -465,18 +468,19 @@ class Recorder:
         """Make ``key`` the current bucket: the previous one closes, the oldest retire."""
         previous = self._buckets.get(self._current_key)
         if previous is not None:
-            # The closed total grows by the bucket that just closed (its waiting rows binned now);
-            # retiring moves counts from the ring to the retired total, leaving the sum unchanged.
+            # The closed total grows by the bucket that just closed (its waiting rows binned now).
+            # Every bucket is current when created (stragglers count in the open one), so each is
+            # folded exactly once, and dropping it from the ring later leaves the total unchanged.
             self._closed = merge_counts(self._closed, self._bucket_json(previous))
         self._current_key = key
         self._current = None
         self._retire(key)
 
     def _retire(self, newest_key: int) -> None:
-        """Fold the buckets that left the ring into the cumulative total."""
+        """Drop the buckets that left the ring (their counts stay in the closed total)."""
         oldest_kept = newest_key - self.n_buckets + 1
         for key in [k for k in self._buckets if k < oldest_kept]:
-            self._retired = merge_counts(self._retired, self._bucket_json(self._buckets.pop(key)))
+            del self._buckets[key]
 
     def _advance(self, now: float) -> None:
         key = int(now // BUCKET_SECONDS)
@@ -997,10 +1001,4 @@ class Recorder:
         return RecorderCollector(self, self._clock)
 
 
-__all__ = [
-    "BUCKET_SECONDS",
-    "DEFAULT_NUMERIC_EDGES",
-    "MULTICLASS",
-    "Exchange",
-    "Recorder",
-]
+__all__ = ["BUCKET_SECONDS", "DEFAULT_NUMERIC_EDGES", "FLUSH_ROWS", "Exchange", "Recorder"]
