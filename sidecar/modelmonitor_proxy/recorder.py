@@ -505,7 +505,12 @@ class Recorder:
         if exchange.method not in RECORDED_METHODS:
             return
         extraction = self._extractor.extract(
-            exchange.request_body, exchange.response_body, 200 <= status < 300, exchange.request_headers_extension
+            exchange.request_body,
+            exchange.response_body,
+            200 <= status < 300,
+            exchange.request_headers_extension,
+            exchange.request_bytes,
+            exchange.response_bytes,
         )
         if extraction.errors:
             errors = bucket.errors

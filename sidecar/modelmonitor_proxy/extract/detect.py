@@ -63,10 +63,14 @@ class Extractor:
         self._prediction_path = JsonPath.parse(prediction_path) if prediction_path else None
         self._output = prediction_output
 
-    def _load(self, body: bytes | None, errors: list[ErrorKind]) -> Any:
+    def _missing(self, size: int) -> ErrorKind:
+        """Why a body was not captured: over the parse limit when its size says so."""
+        return ErrorKind.TOO_LARGE if size > self._parse_limit else ErrorKind.NOT_CAPTURED
+
+    def _load(self, body: bytes | None, errors: list[ErrorKind], size: int = 0) -> Any:
         """The parsed body, or ``None`` with the reason appended to ``errors``."""
         if body is None:
-            errors.append(ErrorKind.NOT_CAPTURED)
+            errors.append(self._missing(size))
             return None
         if len(body) > self._parse_limit:
             errors.append(ErrorKind.TOO_LARGE)
@@ -83,8 +87,14 @@ class Extractor:
         response_body: bytes | None,
         read_response: bool = True,
         binary_extension: bool = False,
+        request_bytes: int = 0,
+        response_bytes: int = 0,
     ) -> Extraction:
-        """Read both bodies; ``read_response`` is false for error responses (no predictions in them)."""
+        """Read both bodies; ``read_response`` is false for error responses (no predictions in them).
+
+        The sizes tell a body the proxy did not buffer because of the parse limit (``too_large``)
+        from one it did not buffer for another reason (``not_captured``).
+        """
         result = Extraction()
         errors = result.errors
         if binary_extension:
@@ -97,7 +107,7 @@ class Extractor:
                 errors.append(ErrorKind.NOT_JSON)
                 return result
         else:
-            errors.append(ErrorKind.NOT_CAPTURED if request_body is None else ErrorKind.TOO_LARGE)
+            errors.append(self._missing(request_bytes) if request_body is None else ErrorKind.TOO_LARGE)
             return result
         protocol = self._protocol
         if protocol == AUTO:
@@ -115,7 +125,7 @@ class Extractor:
             return result
         if not read_response:
             return result
-        answer = self._load(response_body, errors)
+        answer = self._load(response_body, errors, response_bytes)
         if errors:
             return result
         try:

@@ -290,6 +290,14 @@ def test_malformed_bodies_become_error_kinds(
         assert extraction.predictions is None
 
 
+def test_bodies_not_buffered_because_of_their_size_are_too_large() -> None:
+    extractor = Extractor(parse_limit_bytes=100)
+    assert extractor.extract(None, b"{}", request_bytes=5000).errors == [ErrorKind.TOO_LARGE]
+    assert extractor.extract(None, b"{}", request_bytes=50).errors == [ErrorKind.NOT_CAPTURED]
+    request = b'{"instances": [[1]]}'
+    assert extractor.extract(request, None, response_bytes=5000).errors == [ErrorKind.TOO_LARGE]
+
+
 def test_explicit_protocol_does_not_guess() -> None:
     extraction = Extractor("open-inference-v2").extract(body({"instances": [[1]]}), body({}))
     assert extraction.errors == [ErrorKind.MALFORMED]
