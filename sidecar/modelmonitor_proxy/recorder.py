@@ -519,8 +519,8 @@ class Recorder:
         inputs = extraction.inputs
         if inputs is None:
             return
-        if len(bucket.features) < len(self._features):
-            bucket.extend(self._features)
+        # Buckets are created with every known feature and discovery extends the open one, so
+        # the open bucket always has counts for every feature.
         self._record_rows(bucket, inputs)
         predictions = extraction.predictions
         if predictions is not None:
