@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -30,14 +30,16 @@ CALIBRATION_BINS = 10
 MAX_FEEDBACK_ITEMS = 10000
 
 
-@dataclass(slots=True)
-class Pending:
-    """A recorded request waiting for labels: one reading (and group) per row, ``None`` once labelled."""
+class Pending(NamedTuple):
+    """A recorded request waiting for labels: one reading (and group) per row, ``None`` once labelled.
+
+    Immutable and small (one tuple per request); labelling a row replaces the entry
+    (:meth:`PendingPredictions.label`).
+    """
 
     at: float
-    readings: list[Reading | None]
-    groups: Sequence[str | None] | None
-    labelled: int = 0
+    readings: tuple[Reading | None, ...]
+    groups: tuple[str | None, ...] | None
 
 
 class PendingPredictions:
@@ -87,9 +89,14 @@ class PendingPredictions:
         self.sweep(now)
         return self._entries.get(request_id)
 
-    def done(self, request_id: str) -> None:
-        """Forget a fully labelled request."""
-        self._entries.pop(request_id, None)
+    def label(self, request_id: str, row: int) -> None:
+        """Mark ``row`` of ``request_id`` labelled; the entry goes once every row is."""
+        pending = self._entries[request_id]
+        readings = (*pending.readings[:row], None, *pending.readings[row + 1 :])
+        if any(reading is not None for reading in readings):
+            self._entries[request_id] = pending._replace(readings=readings)  # keeps its place in the order
+        else:
+            del self._entries[request_id]
 
 
 class LabelCounts:

@@ -757,7 +757,7 @@ class Recorder:
             categories[key] = None
         acc.cats[key] = acc.cats.get(key, 0) + 1
 
-    def _groups(self, inputs: Inputs) -> list[str | None]:
+    def _groups(self, inputs: Inputs) -> tuple[str | None, ...]:
         """The fairness group of each row (its category, or "other" past the cap)."""
         name = self._group
         assert name is not None
@@ -777,11 +777,11 @@ class Recorder:
                 continue
             key = value if isinstance(value, str) else str(value)
             groups.append(key if spec is None or spec.numeric or key in spec.categories else OTHER)
-        return groups
+        return tuple(groups)
 
-    def _record_predictions(self, bucket: Bucket, predictions: list[object]) -> tuple[list[Reading | None], int]:
+    def _record_predictions(self, bucket: Bucket, predictions: list[object]) -> tuple[tuple[Reading | None, ...], int]:
         """Count each prediction's value, class and confidence; the readings and how many were readable."""
-        read = self._reader.read
+        readings = tuple(map(self._reader.read, predictions))
         value_search = self._prediction.search
         value_counts = bucket.prediction.counts
         value_sums = bucket.prediction.sums
@@ -789,11 +789,8 @@ class Recorder:
         confidence_counts = bucket.confidence.counts
         confidence_sums = bucket.confidence.sums
         classes = bucket.predicted.cats
-        readings: list[Reading | None] = []
         readable = 0
-        for raw in predictions:
-            reading = read(raw)
-            readings.append(reading)
+        for reading in readings:
             if reading is None:
                 continue
             readable += 1
@@ -904,10 +901,7 @@ class Recorder:
             labels.add_class(reading, label, group, self._positive)
         labels.add_lag(max(0.0, now - pending.at))
         labels.count("joined")
-        pending.readings[item.row] = None
-        pending.labelled += 1
-        if pending.labelled >= len(pending.readings):
-            self._pending.done(request_id)
+        self._pending.label(request_id, item.row)
         return {"status": 200, "requestId": request_id, "row": item.row}
 
     # -- output ----------------------------------------------------------------------------------
