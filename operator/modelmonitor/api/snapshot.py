@@ -133,6 +133,9 @@ def _merge_value(left: Any, right: Any, key: str, where: str) -> Any:
         return [_merge_value(a, b, key, f"{where}[{i}]") for i, (a, b) in enumerate(zip(left, right, strict=True))]
     if _is_number(left) and _is_number(right):
         return left + right
+    if (left is None or _is_number(left)) and (right is None or _is_number(right)):
+        # JSON has no infinity: a sum that overflowed is written as null, and stays null.
+        return None
     raise SnapshotError(f"{where}: cannot add {type(left).__name__} and {type(right).__name__}")
 
 

@@ -108,6 +108,12 @@ def test_merge_counts_refuses_different_binnings(left: dict[str, Any], right: di
     assert message in str(raised.value)
 
 
+def test_overflowed_sums_stay_null() -> None:
+    merged = merge_counts({"s": {"sumsq": None, "n": 1}}, {"s": {"sumsq": 2.0, "n": 1}})
+    assert merged == {"s": {"sumsq": None, "n": 2}}
+    assert merge_counts({"x": None}, {"x": None}) == {"x": None}
+
+
 def test_merge_snapshots_by_bucket_start() -> None:
     a = snapshot([(0.0, {"rows": 1}), (60.0, {"rows": 2})], {"rows": 3}, takenAt=100.0)
     b = snapshot(

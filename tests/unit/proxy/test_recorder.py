@@ -365,3 +365,13 @@ def test_dict_rows_take_the_batched_path_by_name() -> None:
     assert b["sketch"]["sums"] == [0.0, 12.0, 20.0]
     assert b["missing"] == 1
     assert counts["unexpectedFields"] == 2
+
+
+def test_huge_values_survive_bucket_turns() -> None:
+    recorder = Recorder(config(profile(numeric("a", [0.0]))))
+    for minute in range(3):
+        at = T0 + 60 * minute
+        recorder.record(exchange({"instances": [[1e300]]}, {"predictions": [0.5]}, at=at, request_id=f"r{minute}"))
+    feature = total(recorder, T0 + 200)["features"]["a"]["sketch"]
+    assert feature["counts"] == [0, 3]
+    assert feature["sumsq"] is None  # overflowed: JSON has no infinity
