@@ -11,6 +11,7 @@ last being "other"). docs/sidecar-metrics.md lists every metric.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,11 @@ def _histogram(
     buckets.append(("+Inf", cumulative + counts[-1]))
     family.add_metric(base, buckets, float(histogram["sum"]) if histogram else 0.0)
     return family
+
+
+def _value(number: float | None) -> float:
+    """A sample value; ``None`` (a sum that overflowed, written as JSON null) is NaN."""
+    return math.nan if number is None else float(number)
 
 
 def _le(bound: float) -> str:
@@ -212,7 +218,7 @@ class RecorderCollector(Collector):
             ):
                 bins.add_metric([*base, str(index)], count)
                 hits.add_metric([*base, str(index)], hit)
-                sums.add_metric([*base, str(index)], confidence)
+                sums.add_metric([*base, str(index)], _value(confidence))
         yield bins
         yield hits
         yield sums
@@ -224,14 +230,14 @@ class RecorderCollector(Collector):
                 ("sumSquaredError", "modelmonitor_regression_squared_error", "Sum of squared errors."),
             ):
                 family = CounterMetricFamily(name, documentation, labels=BASE_LABELS)
-                family.add_metric(base, regression[key])
+                family.add_metric(base, _value(regression[key]))
                 yield family
             signed = GaugeMetricFamily(
                 "modelmonitor_regression_error_sum",
                 "Sum of signed errors (prediction minus label).",
                 labels=BASE_LABELS,
             )
-            signed.add_metric(base, regression["sumError"])
+            signed.add_metric(base, _value(regression["sumError"]))
             yield signed
         recorder = self._recorder
         buffer = recorder.buffer_counts()

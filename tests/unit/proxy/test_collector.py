@@ -110,3 +110,14 @@ def test_scrapes_are_stable_and_counters_survive_retirement() -> None:
     assert recorder.snapshot(clock[0])["buckets"] == []
     assert value(later, "modelmonitor_requests_total", code="2xx") == 1
     assert value(later, "modelmonitor_feedback_total", result="joined") == 1
+
+
+def test_overflowed_regression_sums_render_as_nan() -> None:
+    import math
+
+    recorder = Recorder(config(prediction={"task": "regression"}), version="v1", clock=lambda: T0 + 5)
+    recorder.record(exchange({"instances": [[1.0]]}, {"predictions": [1e300]}, request_id="r1"))
+    recorder.feedback(orjson.dumps({"requestId": "r1", "label": -1e300}), T0 + 2)
+    _, samples = scrape(recorder)
+    assert value(samples, "modelmonitor_regression_labels_total") == 1
+    assert math.isnan(value(samples, "modelmonitor_regression_squared_error_total"))
