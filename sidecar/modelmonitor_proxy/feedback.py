@@ -22,7 +22,7 @@ import orjson
 
 from modelmonitor.stats.base import SNAPSHOT_VERSION
 from modelmonitor.stats.outcome_sketches import CalibrationBins, ConfusionCounts, RegressionErrors
-from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, Reading, class_name
+from modelmonitor_proxy.extract.predictions import REGRESSION, Reading, class_name
 
 OTHER = "__other__"
 LAG_BOUNDS_SECONDS = (1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 43200.0, 86400.0, 259200.0, 604800.0)
@@ -262,9 +262,6 @@ def read_label(label: object, task: str, classes: Sequence[str] | None) -> float
 
 
 __all__ = [
-    "BINARY",
-    "MULTICLASS",
-    "REGRESSION",
     "FeedbackItem",
     "LabelCounts",
     "Pending",
