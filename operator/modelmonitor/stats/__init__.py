@@ -6,6 +6,8 @@ sketches of many pods is a sum and drift is computed from merged counts, never a
 
 from modelmonitor.stats.base import Mergeable
 from modelmonitor.stats.binning import CategoryBins, NumericBins, fit_category_bins, fit_numeric_bins
+from modelmonitor.stats.drift import DriftResult, judge
+from modelmonitor.stats.features import FeatureSketches
 from modelmonitor.stats.outcome_sketches import (
     OTHER_GROUP,
     CalibrationBins,
@@ -22,6 +24,8 @@ __all__ = [
     "CategoricalSketch",
     "CategoryBins",
     "ConfusionCounts",
+    "DriftResult",
+    "FeatureSketches",
     "GroupedConfusion",
     "Mergeable",
     "NumericBins",
@@ -30,4 +34,5 @@ __all__ = [
     "WindowRing",
     "fit_category_bins",
     "fit_numeric_bins",
+    "judge",
 ]

@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 
 DEFAULT_TAIL_QUANTILES = (0.001, 0.01, 0.99, 0.999)
+# Prometheus client's default histogram buckets, so latency sketches line up with /metrics.
+DEFAULT_LATENCY_EDGES_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -59,6 +61,7 @@ class NumericBins:
     # The edges with the last one nudged up by one ulp: bisect_right on this list puts a value equal
     # to the last edge into the closed last inner bin, and everything above it into overflow.
     _search: list[float] = field(init=False, repr=False, compare=False)
+    _search_array: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         edges = tuple(float(e) for e in self.edges)
@@ -71,11 +74,20 @@ class NumericBins:
         object.__setattr__(self, "edges", edges)
         search = [*edges[:-1], math.nextafter(edges[-1], math.inf)]
         object.__setattr__(self, "_search", search)
+        object.__setattr__(self, "_search_array", np.asarray(search, dtype=np.float64))
 
     @property
     def n_bins(self) -> int:
         """Number of bins, underflow and overflow included."""
         return len(self.edges) + 1
+
+    @property
+    def search_edges(self) -> list[float]:
+        """The list ``bisect_right`` searches to find a bin (the edges, the last one up by one ulp).
+
+        Shared, do not mutate; for hot loops that inline :meth:`index`.
+        """
+        return self._search
 
     def index(self, x: float) -> int:
         """The bin of one value (``-inf`` is underflow, ``+inf`` overflow; NaN is the caller's null)."""
@@ -83,14 +95,35 @@ class NumericBins:
 
     def indices(self, values: FloatArray) -> IntArray:
         """Vectorised :meth:`index` (NaN values land in overflow: filter them out first)."""
-        return np.searchsorted(np.asarray(self._search), np.asarray(values, dtype=np.float64), side="right").astype(
-            np.int64
-        )
+        found: IntArray = np.searchsorted(self._search_array, np.asarray(values, dtype=np.float64), side="right")
+        return found.astype(np.int64, copy=False)
 
     @classmethod
     def from_list(cls, edges: Iterable[float]) -> NumericBins:
         """Bins from any iterable of edges (fixed edges, e.g. latency buckets)."""
         return cls(tuple(float(e) for e in edges))
+
+
+def latency_bins(edges: Iterable[float] = DEFAULT_LATENCY_EDGES_SECONDS) -> NumericBins:
+    """Fixed bins for request latency in seconds (Prometheus' default buckets unless given).
+
+    Values below the first edge land in underflow, above the last in overflow.
+    """
+    return NumericBins.from_list(edges)
+
+
+def probability_bins(n_bins: int = 10) -> NumericBins:
+    """Equal-width bins over [0, 1] for predicted probabilities (the last one closed at 1).
+
+    Examples
+    --------
+    >>> b = probability_bins(4)
+    >>> b.edges, b.index(1.0), b.index(0.3)
+    ((0.0, 0.25, 0.5, 0.75, 1.0), 4, 2)
+    """
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be at least 1, got {n_bins}")
+    return NumericBins(tuple(i / n_bins for i in range(n_bins + 1)))
 
 
 def fit_numeric_bins(

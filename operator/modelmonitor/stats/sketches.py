@@ -56,6 +56,12 @@ _NUMERIC = "numeric-sketch"
 _CATEGORICAL = "categorical-sketch"
 
 
+def _add_into(target: list[Any], values: list[Any]) -> None:
+    """Element-wise ``target += values`` in place: list identity is kept for bound fast paths."""
+    for i, v in enumerate(values):
+        target[i] += v
+
+
 class NumericSketch:
     """Counts, value sums and nulls of a numeric stream over frozen :class:`NumericBins`.
 
@@ -69,6 +75,13 @@ class NumericSketch:
         Sum of squared finite values (for the standard deviation that normalises Wasserstein).
     nulls
         ``None`` and NaN values.
+    invalid
+        Values that are not numbers (a string that does not parse as one, a list...): counted here,
+        never raised, because they come from live traffic. Numeric strings ("3.5") are parsed.
+
+    ``counts`` and ``sums`` are mutated in place, never rebound, so fast paths that hold a reference
+    to them (:class:`~modelmonitor.stats.features.FeatureSketches`) stay valid; assign with
+    ``sketch.counts[:] = ...`` if you must.
 
     Examples
     --------
@@ -78,7 +91,7 @@ class NumericSketch:
     ([0, 1, 1], [0.0, 0.5, 7.0], 1, 2, 3)
     """
 
-    __slots__ = ("_lo", "_overflow", "_search", "_top", "bins", "counts", "nulls", "sums", "sumsq")
+    __slots__ = ("_lo", "_overflow", "_search", "_top", "bins", "counts", "invalid", "nulls", "sums", "sumsq")
 
     def __init__(self, bins: NumericBins) -> None:
         self.bins = bins
@@ -87,7 +100,8 @@ class NumericSketch:
         self.sums: list[float] = [0.0] * n
         self.sumsq = 0.0
         self.nulls = 0
-        self._search = list(bins._search)
+        self.invalid = 0
+        self._search = bins.search_edges
         self._overflow = n - 1
         self._lo = bins.edges[0]
         self._top = bins.edges[-1]
@@ -102,7 +116,7 @@ class NumericSketch:
         try:
             i = bisect_right(self._search, value)
         except TypeError:
-            raise TypeError(f"numeric sketch needs a number or None, got {type(value).__name__}") from None
+            return self._update_odd(value)
         self.counts[i] += 1
         if (i == 0 or i == self._overflow) and math.isinf(value):
             # An infinity counts as a value at the nearest edge, so sums stay finite and JSON-safe.
@@ -111,9 +125,26 @@ class NumericSketch:
         self.sumsq += value * value
         return self
 
+    def _update_odd(self, value: object) -> Self:
+        """A value ``bisect`` cannot compare: parse a numeric string, count anything else as invalid."""
+        if isinstance(value, str | bytes):
+            try:
+                return self.update(float(value))
+            except ValueError:
+                pass
+        self.invalid += 1
+        return self
+
     def update_batch(self, values: npt.ArrayLike) -> Self:
-        """Count many values at once (numpy); NaN are nulls, ``±inf`` go to under/overflow."""
-        data = np.asarray(values, dtype=np.float64).ravel()
+        """Count many values at once (numpy); NaN are nulls, ``±inf`` go to under/overflow.
+
+        ``values`` must convert to a float array; ``ValueError`` otherwise (use :meth:`update` for
+        untrusted mixed input, which counts odd values as ``invalid``).
+        """
+        try:
+            data = np.asarray(values, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"numeric sketch batch needs numbers (NaN for null): {err}") from None
         null = np.isnan(data)
         n_null = int(null.sum())
         if n_null:
@@ -124,10 +155,8 @@ class NumericSketch:
             if infinite.any():
                 data = np.where(infinite, np.clip(data, self._lo, self._top), data)
             n = self.bins.n_bins
-            counts = np.bincount(idx, minlength=n).tolist()
-            sums = np.bincount(idx, weights=data, minlength=n).tolist()
-            self.counts = [a + b for a, b in zip(self.counts, counts, strict=True)]
-            self.sums = [a + b for a, b in zip(self.sums, sums, strict=True)]
+            _add_into(self.counts, np.bincount(idx, minlength=n).tolist())
+            _add_into(self.sums, np.bincount(idx, weights=data, minlength=n).tolist())
             self.sumsq += float(np.dot(data, data))
         self.nulls += n_null
         return self
@@ -147,10 +176,11 @@ class NumericSketch:
     def merge(self, other: NumericSketch) -> Self:
         """Add ``other`` into this sketch (exact); ``ValueError`` if the edges differ."""
         self._check_compatible(other)
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
-        self.sums = [a + b for a, b in zip(self.sums, other.sums, strict=True)]
+        _add_into(self.counts, other.counts)
+        _add_into(self.sums, other.sums)
         self.sumsq += other.sumsq
         self.nulls += other.nulls
+        self.invalid += other.invalid
         return self
 
     def __iadd__(self, other: NumericSketch) -> Self:
@@ -168,6 +198,7 @@ class NumericSketch:
             and self.sums == other.sums
             and self.sumsq == other.sumsq
             and self.nulls == other.nulls
+            and self.invalid == other.invalid
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -178,10 +209,11 @@ class NumericSketch:
     def copy(self) -> Self:
         """An independent copy."""
         twin = self.empty_like()
-        twin.counts = list(self.counts)
-        twin.sums = list(self.sums)
+        twin.counts[:] = self.counts
+        twin.sums[:] = self.sums
         twin.sumsq = self.sumsq
         twin.nulls = self.nulls
+        twin.invalid = self.invalid
         return twin
 
     def empty_like(self) -> Self:
@@ -219,10 +251,38 @@ class NumericSketch:
         mean = sum(self.sums) / n
         return math.sqrt(max(self.sumsq / n - mean * mean, 0.0))
 
+    def quantile(self, q: float) -> float:
+        """Approximate ``q``-quantile of the non-null values (NaN when empty).
+
+        Linear interpolation inside the inner bin holding the quantile, so the error is at most that
+        bin's width. In underflow or overflow the bin's mean is returned (the only value known there).
+
+        Examples
+        --------
+        >>> s = NumericSketch(NumericBins((0.0, 1.0, 2.0))).update_batch([0.25, 0.75, 1.5, 1.5])
+        >>> s.quantile(0.5), s.quantile(0.75)
+        (1.0, 1.5)
+        """
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"quantile needs 0 <= q <= 1, got {q!r}")
+        n = self.total
+        if not n:
+            return math.nan
+        target = q * n
+        below = 0
+        for i, c in enumerate(self.counts):
+            if c and below + c >= target:
+                if i == 0 or i == self._overflow:
+                    return self.sums[i] / c
+                lo, hi = self.bins.edges[i - 1], self.bins.edges[i]
+                return lo + (hi - lo) * max(target - below, 0.0) / c
+            below += c
+        return self.sums[self._overflow] / self.counts[self._overflow] if self.counts[self._overflow] else self._top
+
     # -- wire format --------------------------------------------------------------------------
 
     def to_snapshot(self) -> dict[str, Any]:
-        """JSON-safe dict: ``type``, ``version``, ``edges``, ``counts``, ``sums``, ``sumsq``, ``nulls``."""
+        """JSON-safe dict: ``type``, ``version``, ``edges``, ``counts``, ``sums``, ``sumsq``, ``nulls``, ``invalid``."""
         return {
             "type": _NUMERIC,
             "version": SNAPSHOT_VERSION,
@@ -231,6 +291,7 @@ class NumericSketch:
             "sums": [json_float(s) for s in self.sums],
             "sumsq": json_float(self.sumsq),
             "nulls": self.nulls,
+            "invalid": self.invalid,
         }
 
     @classmethod
@@ -246,6 +307,7 @@ class NumericSketch:
         sketch.sums = float_list(data, _NUMERIC, "sums", bins.n_bins)
         sketch.sumsq = float_value(snapshot_field(data, _NUMERIC, "sumsq"), _NUMERIC, "sumsq")
         sketch.nulls = count_value(data, _NUMERIC, "nulls")
+        sketch.invalid = count_value(data, _NUMERIC, "invalid") if "invalid" in data else 0
         return sketch
 
     # -- reference profiles -------------------------------------------------------------------
@@ -344,7 +406,7 @@ class CategoricalSketch:
                 "cannot merge categorical sketches with different categories "
                 f"({self.bins.categories[:5]}... vs {other.bins.categories[:5]}...)"
             )
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        _add_into(self.counts, other.counts)
         self.nulls += other.nulls
         return self
 
@@ -367,7 +429,7 @@ class CategoricalSketch:
     def copy(self) -> Self:
         """An independent copy."""
         twin = self.empty_like()
-        twin.counts = list(self.counts)
+        twin.counts[:] = self.counts
         twin.nulls = self.nulls
         return twin
 

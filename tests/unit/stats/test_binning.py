@@ -14,10 +14,17 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelmonitor.stats.binning import CategoryBins, NumericBins, fit_category_bins, fit_numeric_bins
+from modelmonitor.stats.binning import (
+    CategoryBins,
+    NumericBins,
+    fit_category_bins,
+    fit_numeric_bins,
+    latency_bins,
+    probability_bins,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +47,7 @@ def test_index_bins_are_underflow_inner_closed_last_overflow(x: float, expected:
     assert bins.index(x) == expected
 
 
+@settings(deadline=None)
 @given(st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=50))
 def test_indices_agree_with_index(values: list[float]) -> None:
     bins = NumericBins((-1.0, 0.0, 0.5, 3.0))
@@ -126,3 +134,17 @@ def test_category_index_matches_string_form_of_numbers() -> None:
 def test_category_bins_reject_bad_lists(categories: tuple[object, ...], error: type[Exception]) -> None:
     with pytest.raises(error, match="CategoryBins"):
         CategoryBins(categories)  # type: ignore[arg-type]
+
+
+def test_latency_and_probability_bins() -> None:
+    latency = latency_bins()
+    assert latency.edges[0] == 0.005
+    assert latency.index(0.001) == 0
+    assert latency.index(60.0) == latency.n_bins - 1
+    assert latency_bins((0.1, 1.0)).n_bins == 3
+    probability = probability_bins(10)
+    assert probability.edges == tuple(i / 10 for i in range(11))
+    assert probability.index(1.0) == 10  # closed last inner bin
+    assert probability.index(0.0) == 1
+    with pytest.raises(ValueError, match="n_bins"):
+        probability_bins(0)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import spatial, special, stats
 
@@ -158,6 +158,7 @@ def test_identical_distributions_score_zero(case: str) -> None:
 counts = st.lists(st.integers(0, 1000), min_size=2, max_size=12)
 
 
+@settings(deadline=None)
 @given(counts, counts)
 def test_psi_symmetric_and_non_negative(a: list[int], b: list[int]) -> None:
     size = min(len(a), len(b))

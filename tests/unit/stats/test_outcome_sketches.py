@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelmonitor.stats.outcome_sketches import (
@@ -84,6 +84,7 @@ def test_confusion_rejects_bad_classes(classes: tuple[str, ...]) -> None:
         ConfusionCounts(classes)
 
 
+@settings(deadline=None)
 @given(pairs, pairs, pairs)
 def test_confusion_laws(
     a: list[tuple[object, object]], b: list[tuple[object, object]], c: list[tuple[object, object]]
@@ -96,6 +97,7 @@ def test_confusion_laws(
 
 
 @pytest.mark.parametrize("fixed", [True, False])
+@settings(deadline=None)
 @given(a=grouped_rows, b=grouped_rows, c=grouped_rows)
 def test_grouped_laws(
     fixed: bool, a: list[tuple[str, str, str]], b: list[tuple[str, str, str]], c: list[tuple[str, str, str]]
@@ -122,6 +124,7 @@ def test_grouped_fixed_groups_and_mismatch() -> None:
         g.merge(GroupedConfusion(CLASSES, groups=("f",)))
 
 
+@settings(deadline=None)
 @given(calibration_rows, calibration_rows)
 def test_calibration_laws_and_batch(a: list[tuple[float, int]], b: list[tuple[float, int]]) -> None:
     x, y = calibration_of(a), calibration_of(b)
@@ -149,6 +152,7 @@ def test_calibration_bins_content() -> None:
         c.merge(CalibrationBins(5))
 
 
+@settings(deadline=None)
 @given(regression_rows, regression_rows)
 def test_regression_laws_and_batch(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> None:
     x, y = regression_of(a), regression_of(b)
