@@ -221,6 +221,10 @@ class FeatureCounts:
             learned.counts = [*(self.cats.get(name, 0) for name in names), self.other]
             learned.nulls = self.nulls
             return learned.to_snapshot()
+        if isinstance(self.sketch, NumericSketch):
+            # Values of the wrong type are the sketch's "invalid" ones (numeric strings included:
+            # the recorder reads a string as a schema violation, not as a number).
+            self.sketch.invalid = self.wrong_type
         return self.sketch.to_snapshot()
 
     def to_json(self, spec: FeatureSpec) -> dict[str, Any]:

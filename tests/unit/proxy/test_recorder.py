@@ -76,6 +76,7 @@ def test_fast_and_general_paths_count_alike() -> None:
         assert features["a"]["sketch"]["counts"] == [0, 1, 1]
         assert features["a"]["sketch"]["nulls"] == 1
         assert features["a"]["wrongType"] == 1
+        assert features["a"]["sketch"]["invalid"] == 1
         assert features["b"]["sketch"]["counts"] == [1, 3, 0]
         assert features["b"]["sketch"]["sums"] == [-3.0, 8.0, 0.0]
         assert features["b"]["sketch"]["sumsq"] == 39.0
