@@ -109,19 +109,6 @@ class Exchange:
     """True when ``inference-header-content-length`` was present (OIP binary tensors)."""
 
 
-def search_edges(edges: Sequence[float]) -> list[float]:
-    """Edges for ``bisect_right`` giving bins ``(-inf, e0)``, ``[e0, e1)``, ..., ``[e_{k-1}, e_k]``, ``(e_k, inf)``.
-
-    The last inner bin is closed (as in the reference profile), so its upper edge moves up by one ulp.
-
-    >>> from bisect import bisect_right
-    >>> edges = search_edges([0.0, 1.0, 2.0])
-    >>> [bisect_right(edges, x) for x in (-1.0, 0.0, 0.5, 1.0, 2.0, 2.5)]
-    [0, 1, 1, 2, 2, 3]
-    """
-    return [*edges[:-1], math.nextafter(edges[-1], math.inf)]
-
-
 class FeatureSpec:
     """How one feature is read and binned; shared by every bucket."""
 
@@ -153,7 +140,7 @@ class FeatureSpec:
         self.name = name
         self.numeric = numeric
         self.bins = NumericBins(tuple(edges))
-        self.search = search_edges(self.bins.edges)
+        self.search = self.bins.search_edges  # the statistics core's bins, searched inline
         self.search_array = np.asarray(self.search, dtype=np.float64)
         self.fixed = categories is not None
         """Whether the categories are fixed (profile or allowed values) or learned."""
