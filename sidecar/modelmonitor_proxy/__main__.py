@@ -16,11 +16,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from prometheus_client.registry import CollectorRegistry
 
+from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor_proxy.app import ProxyOptions, create_app, parse_upstream
+from modelmonitor_proxy.recorder import Recorder
 
 log = logging.getLogger("modelmonitor_proxy")
 
@@ -84,10 +85,8 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port_text)
 
 
-def read_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> tuple[ProxySettings, Any]:
+def read_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> tuple[ProxySettings, SidecarConfig]:
     """Parse flags and environment; return the settings and the loaded ``SidecarConfig``."""
-    from modelmonitor.api.sidecar_config import SidecarConfig
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -135,22 +134,19 @@ def read_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> tup
     return settings, config
 
 
-def build_recorder(settings: ProxySettings, config: Any) -> tuple[Any, Any]:
-    """The recorder and its ``Exchange`` type, or ``(None, None)`` with monitoring off."""
+def build_recorder(settings: ProxySettings, config: SidecarConfig) -> Recorder | None:
+    """The recorder, or ``None`` with monitoring off."""
     if not settings.monitoring:
-        return None, None
-    from modelmonitor_proxy.recorder import Exchange, Recorder
-
-    return Recorder(config, version=settings.version, cohort=settings.cohort), Exchange
+        return None
+    return Recorder(config, version=settings.version, cohort=settings.cohort)
 
 
-async def serve(settings: ProxySettings, config: Any, ready: asyncio.Event | None = None) -> None:
+async def serve(settings: ProxySettings, config: SidecarConfig, ready: asyncio.Event | None = None) -> None:
     """Run the proxy until SIGTERM or SIGINT, then drain."""
-    recorder, exchange_type = build_recorder(settings, config)
+    recorder = build_recorder(settings, config)
     app = create_app(
         settings.upstream,
         recorder=recorder,
-        exchange_type=exchange_type,
         registry=CollectorRegistry(),
         options=settings.options,
     )

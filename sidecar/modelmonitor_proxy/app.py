@@ -21,20 +21,15 @@ from aiohttp import web
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from modelmonitor_proxy.endpoints import OwnEndpoints, RecorderEndpoints, probe_upstream
-from modelmonitor_proxy.forwarding import ExchangeFacts, Forwarder, MonitoringHook
+from modelmonitor_proxy.forwarding import Forwarder, MonitoringHook
 from modelmonitor_proxy.proxy_metrics import ForwardingCollector, ForwardingStats
 from modelmonitor_proxy.upstream import UpstreamPool
 
 log = logging.getLogger(__name__)
 
 
-class RecorderLike(RecorderEndpoints, Protocol):
+class RecorderLike(RecorderEndpoints, MonitoringHook, Protocol):
     """The recorder as the proxy uses it (``modelmonitor_proxy.recorder.Recorder`` satisfies it)."""
-
-    @property
-    def parse_limit_bytes(self) -> int: ...
-
-    def record(self, exchange: Any) -> None: ...
 
     def collector(self) -> Collector: ...
 
@@ -70,37 +65,6 @@ def parse_upstream(url: str) -> tuple[str, int]:
     except ValueError:
         raise ValueError(f"--upstream has an invalid port: {url!r}") from None
     return parts.hostname, port
-
-
-class RecorderHook:
-    """Adapts the recorder to the forwarding path's :class:`MonitoringHook` (builds ``Exchange``)."""
-
-    def __init__(self, recorder: RecorderLike, exchange_type: Any) -> None:
-        self._recorder = recorder
-        self._exchange = exchange_type
-
-    @property
-    def parse_limit_bytes(self) -> int:
-        return self._recorder.parse_limit_bytes
-
-    def observe(self, exchange: ExchangeFacts) -> None:
-        self._recorder.record(
-            self._exchange(
-                exchange.request_id,
-                exchange.method,
-                exchange.path,
-                exchange.status,
-                exchange.duration_seconds,
-                exchange.started_at,
-                exchange.request_body,
-                exchange.response_body,
-                exchange.request_content_type,
-                exchange.response_content_type,
-                exchange.request_bytes,
-                exchange.response_bytes,
-                exchange.request_headers_extension,
-            )
-        )
 
 
 class ProxyApp:
@@ -163,7 +127,6 @@ def create_app(
     upstream: str,
     *,
     recorder: RecorderLike | None = None,
-    exchange_type: Any = None,
     registry: CollectorRegistry | None = None,
     options: ProxyOptions | None = None,
 ) -> ProxyApp:
@@ -175,8 +138,6 @@ def create_app(
         ``http://host:port`` of the model container.
     recorder:
         The recorder (``None``: forward only, still counting forwarding metrics).
-    exchange_type:
-        The recorder's ``Exchange`` class, built from each finished exchange (required with ``recorder``).
     registry:
         Where the forwarding collector and the recorder's collector are registered; a fresh one by default.
     options:
@@ -193,13 +154,9 @@ def create_app(
         read_timeout=options.read_timeout,
         max_idle=options.max_idle_connections,
     )
-    monitor: MonitoringHook | None = None
     if recorder is not None:
-        if exchange_type is None:
-            raise ValueError("create_app needs exchange_type (the recorder's Exchange class) with a recorder")
-        monitor = RecorderHook(recorder, exchange_type)
         registry.register(recorder.collector())
-    forwarder = Forwarder(pool, stats, monitor, max_concurrency=options.max_concurrency)
+    forwarder = Forwarder(pool, stats, recorder, max_concurrency=options.max_concurrency)
     registry.register(ForwardingCollector(stats, lambda: pool.opened, options.max_concurrency))
 
     async def upstream_check() -> str | None:

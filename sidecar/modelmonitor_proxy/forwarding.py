@@ -17,7 +17,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
@@ -26,6 +25,7 @@ from aiohttp.http import HttpVersion11
 from multidict import CIMultiDict
 
 from modelmonitor_proxy.proxy_metrics import ForwardingStats
+from modelmonitor_proxy.recorder import Exchange
 from modelmonitor_proxy.upstream import HOP_BY_HOP, UpstreamError, UpstreamPool, UpstreamResponse, connection_tokens
 
 log = logging.getLogger(__name__)
@@ -42,35 +42,16 @@ _EMPTY_BODY_STATUSES = frozenset({204, 304})
 
 
 class MonitoringHook(Protocol):
-    """What the forwarding path hands each finished exchange to (the recorder, adapted)."""
+    """What the forwarding path hands each finished exchange to (``Recorder`` satisfies it)."""
 
     @property
     def parse_limit_bytes(self) -> int:
         """Bodies larger than this are recorded without their content."""
         ...
 
-    def observe(self, exchange: ExchangeFacts) -> None:
+    def record(self, exchange: Exchange) -> None:
         """Record one exchange; may raise (the proxy counts it and carries on)."""
         ...
-
-
-@dataclass(slots=True)
-class ExchangeFacts:
-    """Everything the proxy knows about one finished request/response pair."""
-
-    request_id: str
-    method: str
-    path: str
-    status: int
-    duration_seconds: float
-    started_at: float
-    request_body: bytes | None
-    response_body: bytes | None
-    request_content_type: str | None
-    response_content_type: str | None
-    request_bytes: int
-    response_bytes: int
-    request_headers_extension: bool
 
 
 class ExactResponse(web.Response):
@@ -429,8 +410,8 @@ class Forwarder:
         if monitor is None:
             return
         try:
-            monitor.observe(
-                ExchangeFacts(
+            monitor.record(
+                Exchange(
                     request_id,
                     method,
                     target,
