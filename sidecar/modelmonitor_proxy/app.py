@@ -117,6 +117,8 @@ class ProxyApp:
         if self._listener is not None:
             self._listener.close()
         if self._server is not None:
+            # Idle keep-alive connections close now; busy ones close after their response.
+            self._server.pre_shutdown()
             await self._server.shutdown(timeout)
         if self._listener is not None:
             await self._listener.wait_closed()

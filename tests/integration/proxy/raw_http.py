@@ -7,6 +7,7 @@ Test clients built on aiohttp would normalise what we want to observe (header or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 class RawResponse:
@@ -79,7 +80,5 @@ class RawConnection:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(OSError):
             await self.writer.wait_closed()
-        except OSError:
-            pass

@@ -260,7 +260,7 @@ async def test_keep_alive_reuses_one_upstream_connection(model_server: ModelServ
 async def test_client_abort_mid_body_leaves_proxy_healthy(model_server: ModelServerProcess) -> None:
     async with running_proxy(model_server.url) as (app, url):
         for declared in (100, 1_000_000):  # buffered and streamed request bodies
-            reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
             writer.write(b"POST /upload HTTP/1.1\r\nHost: p\r\nContent-Length: %d\r\n\r\n0123456789" % declared)
             await writer.drain()
             await asyncio.sleep(0.05)
