@@ -152,9 +152,11 @@ async def test_readyz_health_path(model_server: ModelServerProcess) -> None:
     async with aiohttp.ClientSession() as session:
         for health_path, want in (("/v2/health/ready", 200), ("/status/503", 503)):
             options = ProxyOptions(health_path=health_path)
-            async with running_proxy(model_server.url, options=options) as (_, url):
-                async with session.get(f"{url}/modelmonitor/readyz") as response:
-                    assert response.status == want, health_path
+            async with (
+                running_proxy(model_server.url, options=options) as (_, url),
+                session.get(f"{url}/modelmonitor/readyz") as response,
+            ):
+                assert response.status == want, health_path
 
 
 async def test_concurrency_limit(model_server: ModelServerProcess) -> None:
