@@ -217,12 +217,13 @@ class Forwarder:
             upstream = await self.pool.request(method, target, forward, body, content_length=stream_length)
         except UpstreamError as exc:
             response = self._upstream_failed(exc, request_id)
-            await self._send(request, response)
+            delivered = await self._send_error(request, response)
+            # Recorded even when the client left meanwhile: the upstream failure is real.
             self._observe(
                 request_id, method, target, response.status, t0, started_at, recorded_request, None,
                 content_type, None, request_bytes, 0, extension,
             )  # fmt: skip
-            return response
+            return response if delivered else _DISCARDED()
         except ClientBodyError as exc:
             return self._client_failed(request, request_id, exc.__cause__ or exc)
 
@@ -338,12 +339,12 @@ class Forwarder:
                 # Nothing sent yet: the client still gets a clean 502/504.
                 self.pool.discard(upstream)
                 response = self._upstream_failed(exc, request_id)
-                await self._send(request, response)
+                delivered = await self._send_error(request, response)
                 self._observe(
                     request_id, request.method, request.raw_path, response.status, t0, started_at, recorded_request,
                     None, request_content_type, None, request_bytes, 0, extension,
                 )  # fmt: skip
-                return response
+                return response if delivered else _DISCARDED()
             # The head is on the wire: all we can do is cut the connection (nginx does the same).
             self.pool.discard(upstream)
             stats.upstream_errors[exc.kind] += 1
@@ -384,6 +385,14 @@ class Forwarder:
         response = error_response(400, "bad_request_body", f"could not read the request body: {exc}", request_id)
         response.force_close()
         return response
+
+    async def _send_error(self, request: web.BaseRequest, response: web.StreamResponse) -> bool:
+        """Send the proxy's own error response; ``False`` when the client has gone away."""
+        try:
+            await self._send(request, response)
+        except ConnectionError:
+            return False
+        return True
 
     async def _send(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Write the whole response now, so that monitoring runs after the client has it."""
