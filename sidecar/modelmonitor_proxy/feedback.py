@@ -170,7 +170,7 @@ class LabelCounts:
         if task == REGRESSION:
             count, error, absolute, squared, label, label_squared = self.regression
             body["regression"] = {
-                "count": count,
+                "count": int(count),
                 "errorSum": error,
                 "absoluteErrorSum": absolute,
                 "squaredErrorSum": squared,

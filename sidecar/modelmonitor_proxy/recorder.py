@@ -45,7 +45,7 @@ from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor.api.snapshot import SNAPSHOT_KIND, SNAPSHOT_VERSION, Counts, Snapshot, merge_counts
 from modelmonitor.api.spec import Feature, FeatureType, Protocol
 from modelmonitor_proxy.extract.detect import Extractor
-from modelmonitor_proxy.extract.extraction import Extraction, Inputs, Row
+from modelmonitor_proxy.extract.extraction import Inputs, Row
 from modelmonitor_proxy.extract.predictions import BINARY, MULTICLASS, REGRESSION, PredictionReader, Reading
 from modelmonitor_proxy.feedback import (
     OTHER,
@@ -187,6 +187,7 @@ class Bucket:
 
     __slots__ = (
         "confidence",
+        "counts_refs",
         "errors",
         "features",
         "labels",
@@ -202,6 +203,7 @@ class Bucket:
         "rows",
         "start",
         "status",
+        "sums_refs",
         "unexpected",
         "unreadable",
     )
@@ -218,13 +220,24 @@ class Bucket:
         self.errors: dict[str, int] = {}
         self.rows = 0
         self.unexpected = 0
-        self.features = [FeatureCounts(spec) for spec in features]
+        self.features: list[FeatureCounts] = []
+        self.counts_refs: list[list[int]] = []
+        self.sums_refs: list[list[float]] = []
+        self.extend(features)
         self.prediction = FeatureCounts(prediction)
         self.predicted = FeatureCounts(FeatureSpec("class", numeric=False, categories=()))
         self.confidence = FeatureCounts(confidence)
         self.readable = 0
         self.unreadable = 0
         self.labels: LabelCounts | None = None
+
+    def extend(self, features: list[FeatureSpec]) -> None:
+        """Add counts for the features discovered since this bucket was created."""
+        for spec in features[len(self.features) :]:
+            acc = FeatureCounts(spec)
+            self.features.append(acc)
+            self.counts_refs.append(acc.counts)
+            self.sums_refs.append(acc.sums)
 
 
 def _histogram(bounds: Sequence[float], counts: list[int], total: float) -> dict[str, Any]:
@@ -267,6 +280,10 @@ class Recorder:
             prediction_output=spec.prediction.output,
         )
         self._features: list[FeatureSpec] = []
+        self._searches: list[list[float] | None] = []
+        self._unbounded = True
+        self._all_numeric = True
+        """Whether no numeric feature has min/max expectations (the fast path skips range checks)."""
         self._by_name: dict[str, int] = {}
         self._discover = not spec.features and config.profile is None
         for feature in self._configured_features():
@@ -342,6 +359,9 @@ class Recorder:
     def _add_feature(self, spec: FeatureSpec) -> None:
         self._by_name[spec.name] = len(self._features)
         self._features.append(spec)
+        self._searches.append(spec.search if spec.numeric else None)
+        self._unbounded = self._unbounded and spec.lo == -math.inf and spec.hi == math.inf
+        self._all_numeric = self._unbounded and self._all_numeric and spec.numeric
 
     def _discover_feature(self, name: str, value: object) -> int | None:
         """Add a feature seen for the first time (discovery mode); its index, or ``None`` if not a feature."""
@@ -403,14 +423,8 @@ class Recorder:
         if exchange.method not in RECORDED_METHODS:
             return
         extraction = self._extractor.extract(
-            exchange.request_body,
-            exchange.response_body,
-            read_response=200 <= status < 300,
-            binary_extension=exchange.request_headers_extension,
+            exchange.request_body, exchange.response_body, 200 <= status < 300, exchange.request_headers_extension
         )
-        self._record_extraction(bucket, exchange, extraction)
-
-    def _record_extraction(self, bucket: Bucket, exchange: Exchange, extraction: Extraction) -> None:
         if extraction.errors:
             errors = bucket.errors
             for kind in extraction.errors:
@@ -419,12 +433,12 @@ class Recorder:
         if inputs is None:
             return
         if len(bucket.features) < len(self._features):
-            bucket.features.extend(FeatureCounts(spec) for spec in self._features[len(bucket.features) :])
+            bucket.extend(self._features)
         self._record_rows(bucket, inputs)
         predictions = extraction.predictions
         if predictions is not None:
-            readings = self._record_predictions(bucket, predictions)
-            if self._pending.capacity and any(r is not None for r in readings):
+            readings, readable = self._record_predictions(bucket, predictions)
+            if readable and self._pending.capacity:
                 groups = self._groups(inputs) if self._group is not None else None
                 self._pending.put(exchange.request_id, Pending(exchange.started_at, readings, groups))
         if self._sampler.rate and self._sampler.wants():
@@ -438,20 +452,45 @@ class Recorder:
             return
         specs = self._features
         accs = bucket.features
+        searches = self._searches
+        counts_refs = bucket.counts_refs
+        sums_refs = bucket.sums_refs
+        observe = self._observe
+        unbounded = self._unbounded
+        all_numeric = self._all_numeric
         for row in rows:
             if type(row) is list:
                 if len(row) != len(specs):
                     self._record_ragged(bucket, row)
                     continue
-                for spec, acc, value in zip(specs, accs, row, strict=True):
-                    if spec.numeric and (type(value) is float or type(value) is int):
-                        i = bisect_right(spec.search, value)
-                        acc.counts[i] += 1
-                        acc.sums[i] += value
-                        if value < spec.lo or value > spec.hi:
-                            acc.out_of_range += 1
+                if all_numeric:
+                    # The common case without a bytecode per comparison: bisect every value in C; a
+                    # null, a string or a nested value makes it raise before anything is counted,
+                    # and that row takes the general path below.
+                    try:
+                        indexes = list(map(bisect_right, searches, row))  # type: ignore[arg-type]
+                    except TypeError:
+                        pass
                     else:
-                        self._observe(spec, acc, value)
+                        for counts, sums, i, value in zip(counts_refs, sums_refs, indexes, row, strict=True):
+                            counts[i] += 1
+                            sums[i] += value  # type: ignore[operator]
+                        continue
+                if unbounded:
+                    # The common case, kept free of attribute lookups: every numeric feature's edges,
+                    # counts and sums come in by position, and only odd values take the general path.
+                    for search, counts, sums, spec, acc, value in zip(
+                        searches, counts_refs, sums_refs, specs, accs, row, strict=True
+                    ):
+                        if search is not None and (type(value) is float or type(value) is int):
+                            i = bisect_right(search, value)
+                            counts[i] += 1
+                            sums[i] += value
+                        else:
+                            observe(spec, acc, value)
+                else:
+                    for spec, acc, value in zip(specs, accs, row, strict=True):
+                        observe(spec, acc, value)
             elif type(row) is dict:
                 self._record_dict(bucket, row)
 
@@ -472,7 +511,7 @@ class Recorder:
 
     def _extend(self, bucket: Bucket) -> None:
         if len(bucket.features) < len(self._features):
-            bucket.features.extend(FeatureCounts(spec) for spec in self._features[len(bucket.features) :])
+            bucket.extend(self._features)
 
     def _record_dict(self, bucket: Bucket, row: dict[str, object]) -> None:
         specs = self._features
@@ -588,29 +627,41 @@ class Recorder:
             groups.append(key if spec is None or spec.numeric or key in spec.categories else OTHER)
         return groups
 
-    def _record_predictions(self, bucket: Bucket, predictions: list[object]) -> list[Reading | None]:
+    def _record_predictions(self, bucket: Bucket, predictions: list[object]) -> tuple[list[Reading | None], int]:
+        """Count each prediction's value, class and confidence; the readings and how many were readable."""
         read = self._reader.read
-        readings = [read(raw) for raw in predictions]
-        prediction = self._prediction
-        for reading in readings:
-            if reading is None:
-                bucket.unreadable += 1
-                continue
-            bucket.readable += 1
-            if reading.value is not None:
-                self._observe(prediction, bucket.prediction, reading.value)
-            if reading.label is not None:
-                self._observe_class(bucket, reading.label)
-            if reading.confidence is not None:
-                self._observe(self._confidence, bucket.confidence, reading.confidence)
-        return readings
-
-    def _observe_class(self, bucket: Bucket, label: str) -> None:
+        value_search = self._prediction.search
+        value_counts = bucket.prediction.counts
+        value_sums = bucket.prediction.sums
+        confidence_search = self._confidence.search
+        confidence_counts = bucket.confidence.counts
+        confidence_sums = bucket.confidence.sums
         classes = bucket.predicted.cats
-        if label in classes or len(classes) < self._max_categories:
-            classes[label] = classes.get(label, 0) + 1
-        else:
-            bucket.predicted.other += 1
+        readings: list[Reading | None] = []
+        readable = 0
+        for raw in predictions:
+            reading = read(raw)
+            readings.append(reading)
+            if reading is None:
+                continue
+            readable += 1
+            value, label, confidence = reading
+            if value is not None:
+                i = bisect_right(value_search, value)
+                value_counts[i] += 1
+                value_sums[i] += value
+            if label is not None:
+                if label in classes or len(classes) < self._max_categories:
+                    classes[label] = classes.get(label, 0) + 1
+                else:
+                    bucket.predicted.other += 1
+            if confidence is not None:
+                i = bisect_right(confidence_search, confidence)
+                confidence_counts[i] += 1
+                confidence_sums[i] += confidence
+        bucket.readable += readable
+        bucket.unreadable += len(predictions) - readable
+        return readings, readable
 
     def _sample(self, exchange: Exchange) -> None:
         def load(body: bytes | None) -> object:

@@ -81,16 +81,16 @@ def merge_counts(left: Mapping[str, Any], right: Mapping[str, Any], where: str =
     >>> merge_counts({"categories": ["a"], "counts": [1, 0]}, {"categories": ["b"], "counts": [2, 5]})
     {'categories': ['a', 'b'], 'counts': [1, 2, 5]}
     """
-    if "categories" in left or "categories" in right:
+    if isinstance(left.get("categories"), list) or isinstance(right.get("categories"), list):
         return _merge_categorical(left, right, where)
-    if "classes" in left or "classes" in right:
+    if isinstance(left.get("classes"), list) or isinstance(right.get("classes"), list):
         return _merge_confusion(left, right, where)
     merged: Counts = {}
     for key in left.keys() | right.keys():
-        if key not in right:
-            merged[key] = _copy(left[key])
-        elif key not in left:
-            merged[key] = _copy(right[key])
+        if key not in right or key not in left:
+            # One side only: copied, and dicts checked by merging with nothing.
+            only = left[key] if key in left else right[key]
+            merged[key] = merge_counts(only, {}, f"{where}.{key}") if isinstance(only, dict) else _copy(only)
         else:
             merged[key] = _merge_value(left[key], right[key], key, f"{where}.{key}")
     return {key: merged[key] for key in sorted(merged, key=_order(left, right))}

@@ -81,7 +81,6 @@ class Extractor:
         self,
         request_body: bytes | None,
         response_body: bytes | None,
-        *,
         read_response: bool = True,
         binary_extension: bool = False,
     ) -> Extraction:
@@ -91,12 +90,19 @@ class Extractor:
         if binary_extension:
             errors.append(ErrorKind.BINARY_EXTENSION)
             return result
-        document = self._load(request_body, errors)
-        if errors:
+        if request_body is not None and len(request_body) <= self._parse_limit:
+            try:
+                document = orjson.loads(request_body)
+            except orjson.JSONDecodeError:
+                errors.append(ErrorKind.NOT_JSON)
+                return result
+        else:
+            errors.append(ErrorKind.NOT_CAPTURED if request_body is None else ErrorKind.TOO_LARGE)
             return result
         protocol = self._protocol
         if protocol == AUTO:
-            detected = detect_protocol(document)
+            # Checked first: the cheapest test, and the most common shape.
+            detected = KSERVE_V1 if type(document) is dict and "instances" in document else detect_protocol(document)
             if detected is None:
                 errors.append(ErrorKind.UNKNOWN_PROTOCOL)
                 return result

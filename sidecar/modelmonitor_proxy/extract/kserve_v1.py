@@ -44,12 +44,13 @@ def parse_request(document: Any) -> Inputs:
         return _columns(instances)
     if not isinstance(instances, list):
         raise ExtractionFailure(ErrorKind.MALFORMED, "'instances' must be a list of rows")
-    rows: list[Row] = []
+    rows: list[Row] = instances
     for instance in instances:
-        if isinstance(instance, list | dict):
-            rows.append(instance)
-        else:
-            rows.append([instance])
+        kind = type(instance)
+        if kind is not list and kind is not dict:
+            # Scalar instances (a string per row): one unnamed feature each. Copy only then.
+            rows = [row if isinstance(row, list | dict) else [row] for row in instances]
+            break
     return Inputs(rows)
 
 

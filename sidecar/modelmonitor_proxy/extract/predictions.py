@@ -8,7 +8,7 @@ A model answers a row with a number, a string, a probability vector, or a dict (
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 BINARY = "binary-classification"
 MULTICLASS = "multiclass"
@@ -29,8 +29,7 @@ SCORE_KEYS = (
 CLASS_KEYS = ("label", "class", "predicted_class", "class_name")
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """One prediction: ``value`` is the score (binary), the confidence (multiclass) or the value (regression)."""
 
     value: float | None
@@ -89,6 +88,8 @@ class PredictionReader:
         >>> PredictionReader(REGRESSION).read({"prediction": 3.5})
         Reading(value=3.5, label=None, confidence=None)
         """
+        if type(raw) is float and self._task == BINARY:
+            return self._binary_score(raw)
         if isinstance(raw, dict):
             return self._read_dict(raw)
         if self._task == REGRESSION:
