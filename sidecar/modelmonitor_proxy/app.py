@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from modelmonitor_proxy.endpoints import OwnEndpoints, RecorderEndpoints, probe_upstream
 from modelmonitor_proxy.forwarding import Forwarder, MonitoringHook
-from modelmonitor_proxy.proxy_metrics import ForwardingCollector, ForwardingStats
+from modelmonitor_proxy.proxy_metrics import ForwardingCollector, ForwardingStats, GuardedCollector
 from modelmonitor_proxy.upstream import UpstreamPool
 
 log = logging.getLogger(__name__)
@@ -156,9 +156,9 @@ def create_app(
         read_timeout=options.read_timeout,
         max_idle=options.max_idle_connections,
     )
-    if recorder is not None:
-        registry.register(recorder.collector())
     forwarder = Forwarder(pool, stats, recorder, max_concurrency=options.max_concurrency)
+    if recorder is not None:
+        registry.register(GuardedCollector(recorder.collector(), forwarder.monitoring_failed))
     registry.register(ForwardingCollector(stats, lambda: pool.opened, options.max_concurrency))
 
     async def upstream_check() -> str | None:

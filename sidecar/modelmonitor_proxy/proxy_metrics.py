@@ -103,3 +103,24 @@ class ForwardingCollector(Collector):
             "TCP connections opened to the upstream (low relative to requests when keep-alive works).",
             value=self._pool_opened(),
         )
+
+
+class GuardedCollector(Collector):
+    """Wraps the recorder's collector so that a failure there cannot take ``/metrics`` down.
+
+    The forwarding metrics must stay scrapeable even if a monitoring bug breaks rendering: the
+    failure is reported through ``on_error`` (which counts ``modelmonitor_monitoring_errors_total``)
+    and that scrape carries no recording metrics.
+    """
+
+    def __init__(self, inner: Collector, on_error: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_error = on_error
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            metrics = list(self._inner.collect())
+        except Exception:
+            self._on_error()
+            return iter(())
+        return iter(metrics)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -100,8 +101,14 @@ class ProxyProcess:
             sys.executable, "-m", "modelmonitor_proxy", "--upstream", upstream,
             "--listen", f"127.0.0.1:{self.port}", *args,
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=child_env(), stderr=subprocess.PIPE)
+        # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe blocks the proxy.
+        self.log = tempfile.NamedTemporaryFile(prefix="modelmonitor-proxy-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(command, cwd=ROOT, env=child_env(), stderr=self.log)
         wait_for_port(self.port, process=self.process)
+
+    def log_text(self) -> str:
+        with open(self.log.name, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
 
     @property
     def url(self) -> str:
@@ -116,6 +123,7 @@ class ProxyProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+        self.log.close()
 
 
 async def wait_until(predicate: Any, timeout: float = 5.0) -> None:

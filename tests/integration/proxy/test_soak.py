@@ -205,7 +205,7 @@ async def test_soak(tmp_path: os.PathLike[str]) -> None:
         while True:
             scraped = await get(proxy.port, "/modelmonitor/metrics")
             metrics = scraped.body.decode()
-            assert scraped.status == 200, metrics[:500]
+            assert scraped.status == 200, proxy.log_text()[-3000:]
             outcomes = scrape(metrics, "modelmonitor_proxy_requests_total")
             in_flight = scrape(metrics, "modelmonitor_proxy_in_flight_requests")[""]
             if (in_flight == 0 and sum(outcomes.values()) >= REQUESTS) or time.monotonic() > deadline:
