@@ -209,6 +209,8 @@ class _Connection(asyncio.Protocol):
         start = 0
         while True:
             index = self.buffer.find(separator, start)
+            if index > limit:
+                raise UpstreamError("protocol", f"upstream sent a line or head longer than {limit} bytes")
             if index >= 0:
                 end = index + len(separator)
                 data = bytes(self.buffer[:end])

@@ -4,7 +4,7 @@ We test these aspects:
 - with the real recorder, KServe v1 and OIP v2 traffic shows up in the snapshot and in /metrics;
 - the feedback join: a label posted for a proxied request id is joined (200); an unknown id is 404;
 - fail-open: a recorder that raises never changes the client's response; the failure is counted in
-  modelmonitor_monitoring_errors_total;
+  modelmonitor_monitoring_errors_total; a recorder whose metrics fail to render leaves the proxy's own;
 - recording sees the request and response bodies (up to the parse limit) and the request id;
 - own paths live under the prefix: /metrics is the model's by default and the proxy's only when asked;
   unknown paths under the prefix are 404, wrong methods 405; the prefix is configurable;
@@ -37,6 +37,18 @@ class ExplodingRecorder(Recorder):
 
     def record(self, exchange: Exchange) -> None:
         raise RuntimeError("boom")
+
+
+class BrokenCollector:
+    def collect(self) -> Any:
+        raise RuntimeError("rendering failed")
+
+
+class UnrenderableRecorder(Recorder):
+    """A recorder whose metrics cannot be rendered."""
+
+    def collector(self) -> Any:
+        return BrokenCollector()
 
 
 class KeepingRecorder(Recorder):
@@ -115,6 +127,16 @@ async def test_fail_open(model_server: ModelServerProcess) -> None:
             metrics = await response.text()
     assert app.stats.monitoring_errors == 3
     assert "modelmonitor_monitoring_errors_total 3.0" in metrics
+
+
+async def test_broken_recorder_metrics_leave_proxy_metrics(model_server: ModelServerProcess) -> None:
+    recorder = UnrenderableRecorder(SidecarConfig())
+    async with running_proxy(model_server.url, recorder=recorder) as (_, url), aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/modelmonitor/metrics") as response:
+            status, text = response.status, await response.text()
+    assert status == 200
+    assert "modelmonitor_proxy_requests_total" in text
+    assert "modelmonitor_monitoring_errors_total 1.0" in text
 
 
 async def test_metrics_path_and_prefix(model_server: ModelServerProcess) -> None:
