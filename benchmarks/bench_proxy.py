@@ -54,7 +54,7 @@ BODIES = {
     ),
 }
 
-NAIVE_PROXY = '''
+NAIVE_PROXY = """
 import sys, aiohttp
 from aiohttp import web
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
@@ -72,7 +72,7 @@ async def main():
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 web.run_app(main(), host="127.0.0.1", port=int(sys.argv[2]), access_log=None, print=None)
-'''
+"""
 
 NGINX_CONF = """
 worker_processes 1;
@@ -153,7 +153,7 @@ def start(command: Sequence[str], port: int, log: Path) -> subprocess.Popen[byte
 
 
 def wrk_script(tmp: Path, protocol: str) -> Path:
-    path, body = BODIES[protocol]
+    _, body = BODIES[protocol]
     script = tmp / f"{protocol}.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -228,11 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         model_port = free_port()
-        model = start(
-            [sys.executable, "-m", "tests.support.model_server", "--port", str(model_port), "--features", str(FEATURES)],
-            model_port,
-            tmp / "model.log",
-        )
+        command = [sys.executable, "-m", "tests.support.model_server", "--port", str(model_port)]
+        model = start([*command, "--features", str(FEATURES)], model_port, tmp / "model.log")
         processes.append(model)
         upstream = f"http://127.0.0.1:{model_port}"
         targets = [Target("direct", model_port, model)]

@@ -131,9 +131,12 @@ async def test_fail_open(model_server: ModelServerProcess) -> None:
 
 async def test_broken_recorder_metrics_leave_proxy_metrics(model_server: ModelServerProcess) -> None:
     recorder = UnrenderableRecorder(SidecarConfig())
-    async with running_proxy(model_server.url, recorder=recorder) as (_, url), aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/modelmonitor/metrics") as response:
-            status, text = response.status, await response.text()
+    async with (
+        running_proxy(model_server.url, recorder=recorder) as (_, url),
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/modelmonitor/metrics") as response,
+    ):
+        status, text = response.status, await response.text()
     assert status == 200
     assert "modelmonitor_proxy_requests_total" in text
     assert "modelmonitor_monitoring_errors_total 1.0" in text

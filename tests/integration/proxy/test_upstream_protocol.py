@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.integration.proxy.conftest import running_proxy
 from tests.integration.proxy.raw_http import RawConnection, request_bytes
-
-Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], "asyncio.Future[None] | object"]
 
 
 @contextlib.asynccontextmanager
@@ -107,25 +105,25 @@ async def test_interim_responses_are_swallowed() -> None:
 @pytest.mark.parametrize(("connection", "opened"), [(b"close", 3), (b"keep-alive", 1)])
 async def test_upstream_connection_header_controls_reuse(connection: bytes, opened: int) -> None:
     answer = b"HTTP/1.1 200 OK\r\nConnection: " + connection + b"\r\nContent-Length: 2\r\n\r\nok"
-    async with scripted_upstream(answer, close_after=connection == b"close") as upstream:
-        async with running_proxy(upstream) as (app, url):
-            conn = await RawConnection.open(port_of(url))
-            for _ in range(3):
-                response = await conn.send(request_bytes("GET", "/a"))
-                assert response.body == b"ok"
-                assert response.header("connection") != "close"  # the client's connection is not the upstream's
-            await conn.close()
+    close_after = connection == b"close"
+    async with scripted_upstream(answer, close_after=close_after) as upstream, running_proxy(upstream) as (app, url):
+        conn = await RawConnection.open(port_of(url))
+        for _ in range(3):
+            response = await conn.send(request_bytes("GET", "/a"))
+            assert response.body == b"ok"
+            assert response.header("connection") != "close"  # the client's connection is not the upstream's
+        await conn.close()
     assert app.pool.opened == opened
 
 
 async def test_upstream_dying_mid_stream_cuts_the_client() -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"
-    async with scripted_upstream([head, b"x" * 300_000], close_after=True) as upstream:
-        async with running_proxy(upstream) as (app, url):
-            reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
-            writer.write(request_bytes("GET", "/big"))
-            received = await asyncio.wait_for(reader.read(), 5.0)  # until the proxy closes
-            writer.close()
+    pieces = [head, b"x" * 300_000]
+    async with scripted_upstream(pieces, close_after=True) as upstream, running_proxy(upstream) as (app, url):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(request_bytes("GET", "/big"))
+        received = await asyncio.wait_for(reader.read(), 5.0)  # until the proxy closes
+        writer.close()
     assert received.startswith(b"HTTP/1.1 200 OK")
     assert len(received) < 1_000_000
     assert app.stats.outcomes["aborted"] == 1
