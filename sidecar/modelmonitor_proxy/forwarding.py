@@ -21,6 +21,7 @@ from typing import Protocol
 
 import orjson
 from aiohttp import StreamReader, web
+from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import HttpVersion11
 from multidict import CIMultiDict
 
@@ -54,23 +55,62 @@ class MonitoringHook(Protocol):
         ...
 
 
-class ExactResponse(web.Response):
-    """A response whose headers are exactly the upstream's (aiohttp would invent a Content-Type).
+class SerializedResponse(web.StreamResponse):
+    """A buffered upstream response, serialized by the proxy and written to the socket in one call.
 
-    aiohttp adds ``Content-Type: application/octet-stream`` to any non-empty body without one; a
-    proxy must not. ``Date`` and ``Server`` are only added when the upstream sent none, like nginx.
+    aiohttp's ``Response`` would rebuild the headers as a ``CIMultiDict`` of ``str``, re-serialize
+    them and add ``Content-Type``/``Server`` defaults; here the upstream's header bytes go out as
+    they came (minus hop-by-hop ones) with ``Content-Length`` set from the body. aiohttp's request
+    handler still drives it (``prepare``/``write_eof``), so keep-alive and pipelining work as usual.
     """
 
-    _drop_content_type = False
+    def __init__(
+        self,
+        request: web.BaseRequest,
+        upstream: UpstreamResponse,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | None,
+    ) -> None:
+        super().__init__(status=upstream.status, reason=upstream.reason or None)
+        keep_alive = request.keep_alive
+        lines = [b"HTTP/1.1 %d %s\r\n" % (upstream.status, upstream.reason.encode("latin-1"))]
+        lines.extend(name + b": " + value + b"\r\n" for name, value in headers)
+        if body is not None:
+            lines.append(b"Content-Length: %d\r\n" % len(body))
+        if not keep_alive:
+            lines.append(b"Connection: close\r\n")
+        elif request.version != HttpVersion11:
+            lines.append(b"Connection: keep-alive\r\n")
+        lines.append(b"\r\n")
+        if body and request.method != "HEAD":
+            lines.append(body)
+        self._serialized = b"".join(lines)
+        self._sent = False
+        self._proxy_keep_alive = keep_alive
 
-    async def _prepare_headers(self) -> None:
-        await super()._prepare_headers()
-        if self._drop_content_type:
-            self._headers.popall("Content-Type", None)
+    @property
+    def keep_alive(self) -> bool:
+        return self._proxy_keep_alive
+
+    async def prepare(self, request: web.BaseRequest) -> None:
+        if self._sent:
+            return
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client closed the connection")
+        self._sent = True
+        transport.write(self._serialized)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        return None
 
 
 class ExactStreamResponse(web.StreamResponse):
-    """The streaming counterpart of :class:`ExactResponse`."""
+    """A streamed upstream response whose headers are exactly the upstream's.
+
+    aiohttp adds ``Content-Type: application/octet-stream`` to any non-empty body without one; a
+    proxy must not.
+    """
 
     _drop_content_type = False
 
@@ -253,22 +293,35 @@ class Forwarder:
         pool = self.pool
         timeout = pool.read_timeout
         body_less = not upstream.has_body
-        extra_hop = connection_tokens(upstream.headers) if upstream.keep_alive is False else frozenset()
-        headers: CIMultiDict[str] = CIMultiDict()
+
+        # The upstream's end-to-end headers, as bytes, in order (one pass; Connection-named ones after).
+        kept: list[tuple[bytes, bytes]] = []
+        named: frozenset[bytes] = frozenset()
         response_content_type: str | None = None
         has_request_id = False
+        has_date = False
         for name, value in upstream.headers:
             lower = name.lower()
-            if lower in HOP_BY_HOP or lower in extra_hop or (lower == b"content-length" and not body_less):
+            if lower in HOP_BY_HOP:
+                if lower == b"connection":
+                    named = connection_tokens([(name, value)])
                 continue
-            text_value = value.decode("latin-1")
+            if lower == b"content-length" and not body_less:
+                continue
             if lower == b"content-type":
-                response_content_type = text_value
+                response_content_type = value.decode("latin-1")
             elif lower == _REQUEST_ID_LOWER:
                 has_request_id = True
-            headers.add(name.decode("latin-1"), text_value)
+            elif lower == b"date":
+                has_date = True
+            kept.append((name, value))
+        if named:
+            kept = [(name, value) for name, value in kept if name.lower() not in named]
         if not has_request_id:
-            headers[REQUEST_ID] = request_id
+            kept.append((b"X-Request-ID", request_id.encode("latin-1")))
+        if not has_date:
+            # RFC 9110 §6.6.1: a recipient forwarding a response without Date appends one.
+            kept.append((b"Date", rfc822_formatted_time().encode("latin-1")))
 
         length = upstream.content_length
         response_body: bytes | None = None
@@ -276,20 +329,15 @@ class Forwarder:
         started = False
         try:
             if body_less:
-                response: web.StreamResponse = ExactResponse(
-                    status=upstream.status, reason=upstream.reason or None, headers=headers
-                )
                 response_body = b""
                 pool.release(upstream)
+                response: web.StreamResponse = SerializedResponse(request, upstream, kept, None)
                 await self._send(request, response)
             elif length is not None and length <= self.buffer_limit:
                 response_body = await upstream.read_all(timeout)
                 response_bytes = len(response_body)
                 pool.release(upstream)
-                response = ExactResponse(
-                    status=upstream.status, reason=upstream.reason or None, headers=headers, body=response_body
-                )
-                response._drop_content_type = response_content_type is None
+                response = SerializedResponse(request, upstream, kept, response_body)
                 await self._send(request, response)
             else:
                 pieces = upstream.iter_body(timeout)
@@ -309,15 +357,14 @@ class Forwarder:
                     response_body = b"".join(first)
                     response_bytes = len(response_body)
                     pool.release(upstream)
-                    response = ExactResponse(
-                        status=upstream.status, reason=upstream.reason or None, headers=headers, body=response_body
-                    )
-                    response._drop_content_type = response_content_type is None
+                    response = SerializedResponse(request, upstream, kept, response_body)
                     await self._send(request, response)
                 else:
-                    stream = ExactStreamResponse(
-                        status=upstream.status, reason=upstream.reason or None, headers=headers
+                    reason = upstream.reason or None
+                    headers: CIMultiDict[str] = CIMultiDict(
+                        (name.decode("latin-1"), value.decode("latin-1")) for name, value in kept
                     )
+                    stream = ExactStreamResponse(status=upstream.status, reason=reason, headers=headers)
                     stream._drop_content_type = response_content_type is None
                     if length is not None:
                         stream.content_length = length

@@ -6,7 +6,9 @@ We test these aspects:
 - a body delimited by the connection closing passes through whole, and that connection is not reused;
 - interim 1xx responses are swallowed and the final response is forwarded;
 - Connection: close from the upstream stops reuse; keep-alive otherwise;
-- an upstream that dies in the middle of a streamed body cuts the client's connection (counted as aborted).
+- an upstream that dies in the middle of a streamed body cuts the client's connection (counted as aborted);
+- headers named in the upstream's Connection header are dropped; Date is added when missing;
+- an HTTP/1.0 client gets its response and a closed connection.
 """
 
 from __future__ import annotations
@@ -128,3 +130,27 @@ async def test_upstream_dying_mid_stream_cuts_the_client() -> None:
     assert len(received) < 1_000_000
     assert app.stats.outcomes["aborted"] == 1
     assert app.stats.upstream_errors["protocol"] == 1
+
+
+async def test_headers_named_in_upstream_connection_are_dropped() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-End: 2\r\nContent-Length: 2\r\n\r\nok"
+    async with scripted_upstream(answer) as upstream, running_proxy(upstream) as (_, url):
+        conn = await RawConnection.open(port_of(url))
+        response = await conn.send(request_bytes("GET", "/a"))
+        await conn.close()
+    names = [name for name, _ in response.headers]
+    assert "x-hop" not in names
+    assert "x-end" in names
+    assert "date" in names  # added: the upstream sent none (RFC 9110 §6.6.1)
+
+
+async def test_http10_client_gets_a_closed_connection() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    async with scripted_upstream(answer) as upstream, running_proxy(upstream) as (_, url):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+        writer.write(b"GET /a HTTP/1.0\r\nHost: p\r\n\r\n")
+        data = await asyncio.wait_for(reader.read(), 5.0)  # the proxy closes after the response
+        writer.close()
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nContent-Length: 2\r\n" in data
+    assert data.endswith(b"\r\n\r\nok")
