@@ -7,7 +7,8 @@ Targets, all in front of the same ``tests.support.model_server`` process (aiohtt
 - ``nginx``: Debian ``nginx-light`` as a plain reverse proxy (1 worker, upstream keepalive 64, HTTP/1.1);
 - ``naive``: an aiohttp ``ClientSession`` proxy reading bodies fully (``--with-naive``; the research anchor);
 - ``sidecar-off``: ``modelmonitor-proxy --no-monitoring`` (forwarding only);
-- ``sidecar-on``: ``modelmonitor-proxy`` with the recorder (20 features discovered from the bodies).
+- ``sidecar-on``: ``modelmonitor-proxy`` with the recorder (20 features discovered from the bodies);
+- ``sidecar-on-asyncio``: the same on the stdlib event loop instead of uvloop (``--compare-loops``).
 
 Measures, per protocol (KServe v1, OIP v2; one row of 20 floats per request):
 
@@ -214,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--protocols", default="v1,v2")
     parser.add_argument("--with-naive", action="store_true", help="also measure a naive aiohttp proxy")
     parser.add_argument("--no-uvloop", action="store_true", help="run the sidecar on the stdlib loop")
+    parser.add_argument(
+        "--compare-loops", action="store_true", help="also measure the monitoring sidecar on the stdlib asyncio loop"
+    )
     parser.add_argument("--quick", action="store_true", help="1 round × 3 s, 5 cycles (a smoke run)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -254,7 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             targets.append(Target("naive", port, process))
 
         loop_flag = ["--no-uvloop"] if args.no_uvloop else []
-        for name, extra in (("sidecar-off", ["--no-monitoring"]), ("sidecar-on", [])):
+        sidecars: list[tuple[str, list[str]]] = [("sidecar-off", ["--no-monitoring"]), ("sidecar-on", [])]
+        if args.compare_loops:
+            sidecars.append(("sidecar-on-asyncio", ["--no-uvloop"]))
+        for name, extra in sidecars:
             port = free_port()
             command = [
                 sys.executable, "-m", "modelmonitor_proxy", "--upstream", upstream,
