@@ -122,7 +122,6 @@ class ProxyApp:
             await self._server.shutdown(timeout)
         if self._listener is not None:
             await self._listener.wait_closed()
-        self.forwarder.flush()
         await self.pool.close()
 
 
@@ -171,7 +170,6 @@ def create_app(
         recorder,
         upstream_check,
         stats,
-        flush=forwarder.flush,
         serve_root_metrics=options.serve_root_metrics,
     )
     return ProxyApp(

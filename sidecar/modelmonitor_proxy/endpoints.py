@@ -105,8 +105,6 @@ class OwnEndpoints:
         Coroutine function returning ``None`` when the upstream answers, else why not.
     stats:
         Forwarding counters (own requests are counted there).
-    flush:
-        Records exchanges still waiting (so that metrics, snapshots and feedback see every response sent).
     serve_root_metrics:
         Also answer ``GET /metrics`` (off by default: the model may serve its own).
     clock:
@@ -121,7 +119,6 @@ class OwnEndpoints:
         upstream_check: Callable[[], Awaitable[str | None]],
         stats: ForwardingStats,
         *,
-        flush: Callable[[], None] = lambda: None,
         serve_root_metrics: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -130,7 +127,6 @@ class OwnEndpoints:
         self.recorder = recorder
         self.upstream_check = upstream_check
         self.stats = stats
-        self.flush = flush
         self.clock = clock
         self.draining = False
         self._prefix_slash = self.prefix + "/"
@@ -155,7 +151,6 @@ class OwnEndpoints:
         sub = "/metrics" if path == "/metrics" else path[len(self.prefix) :]
         method = "GET" if request.method == "HEAD" else request.method
         handler = self._routes.get((method, sub))
-        self.flush()
         if handler is None:
             if any(route_path == sub for _, route_path in self._routes):
                 allowed = sorted({m for m, p in self._routes if p == sub})

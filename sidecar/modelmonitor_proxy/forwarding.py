@@ -13,7 +13,6 @@ without a body.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -36,15 +35,6 @@ MIN_BUFFER_BYTES = 65536
 """Bodies up to this size are buffered even with monitoring off: one write beats a stream."""
 
 MONITORING_LOG_INTERVAL_SECONDS = 60.0
-
-RECORD_DELAY_SECONDS = 0.005
-"""Longest time a finished exchange waits to be recorded. Recording in the loop's idle time (while
-requests wait for the model) instead of right after each response keeps it off the next request's
-path on a keep-alive connection; 5 ms is invisible to snapshots taken every 30 s."""
-
-RECORD_BATCH = 256
-RECORD_BATCH_BYTES = 8 * 1024 * 1024
-"""Bounds on what waits to be recorded (count, and bytes of buffered bodies)."""
 
 REQUEST_ID = "X-Request-ID"
 _REQUEST_ID_LOWER = b"x-request-id"
@@ -158,10 +148,6 @@ class Forwarder:
         Receives each finished exchange after its response was written; ``None`` turns monitoring off.
     max_concurrency:
         Requests in flight above which new ones get 503 with ``Retry-After`` (0 = no limit).
-    record_delay, record_batch:
-        Finished exchanges are recorded in batches, at most ``record_delay`` seconds or
-        ``record_batch`` exchanges (or :data:`RECORD_BATCH_BYTES` of bodies) after their responses;
-        ``record_batch=1`` records each one right after its response.
     """
 
     def __init__(
@@ -171,8 +157,6 @@ class Forwarder:
         monitor: MonitoringHook | None = None,
         *,
         max_concurrency: int = 0,
-        record_delay: float = RECORD_DELAY_SECONDS,
-        record_batch: int = RECORD_BATCH,
     ) -> None:
         self.pool = pool
         self.stats = stats
@@ -181,11 +165,6 @@ class Forwarder:
         self.parse_limit = monitor.parse_limit_bytes if monitor is not None else 0
         self.buffer_limit = max(self.parse_limit, MIN_BUFFER_BYTES)
         self._last_monitoring_log = -MONITORING_LOG_INTERVAL_SECONDS
-        self.record_delay = record_delay
-        self.record_batch = record_batch
-        self._pending: list[Exchange] = []
-        self._pending_bytes = 0
-        self._flush_handle: asyncio.TimerHandle | None = None
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Forward ``request`` (the caller has already routed the proxy's own paths elsewhere)."""
@@ -483,51 +462,29 @@ class Forwarder:
         response_bytes: int,
         extension: bool,
     ) -> None:
-        if self.monitor is None:
+        monitor = self.monitor
+        if monitor is None:
             return
         try:
-            exchange = Exchange(
-                request_id,
-                method,
-                target,
-                status,
-                time.perf_counter() - t0,
-                started_at,
-                request_body,
-                response_body,
-                request_content_type.decode("latin-1") if request_content_type is not None else None,
-                response_content_type,
-                request_bytes,
-                response_bytes,
-                extension,
+            monitor.record(
+                Exchange(
+                    request_id,
+                    method,
+                    target,
+                    status,
+                    time.perf_counter() - t0,
+                    started_at,
+                    request_body,
+                    response_body,
+                    request_content_type.decode("latin-1") if request_content_type is not None else None,
+                    response_content_type,
+                    request_bytes,
+                    response_bytes,
+                    extension,
+                )
             )
         except Exception:
             self.monitoring_failed()
-            return
-        self._pending.append(exchange)
-        self._pending_bytes += len(request_body or b"") + len(response_body or b"")
-        if len(self._pending) >= self.record_batch or self._pending_bytes > RECORD_BATCH_BYTES:
-            self.flush()
-        elif self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_later(self.record_delay, self.flush)
-
-    def flush(self) -> None:
-        """Record every pending exchange now (also called before snapshot, feedback, metrics and on shutdown)."""
-        handle = self._flush_handle
-        if handle is not None:
-            handle.cancel()
-            self._flush_handle = None
-        pending = self._pending
-        if not pending or self.monitor is None:
-            return
-        self._pending = []
-        self._pending_bytes = 0
-        record = self.monitor.record
-        for exchange in pending:
-            try:
-                record(exchange)
-            except Exception:
-                self.monitoring_failed()
 
     def monitoring_failed(self) -> None:
         """Count a monitoring failure; log its traceback at most once a minute (fail-open)."""
