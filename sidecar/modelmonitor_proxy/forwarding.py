@@ -39,7 +39,14 @@ MONITORING_LOG_INTERVAL_SECONDS = 60.0
 REQUEST_ID = "X-Request-ID"
 _REQUEST_ID_LOWER = b"x-request-id"
 _EXTENSION_HEADER = b"inference-header-content-length"
-_EMPTY_BODY_STATUSES = frozenset({204, 304})
+_SPECIAL_REQUEST_HEADERS = HOP_BY_HOP | {
+    b"content-length",
+    _REQUEST_ID_LOWER,
+    b"content-type",
+    b"expect",
+    _EXTENSION_HEADER,
+}
+_SPECIAL_RESPONSE_HEADERS = HOP_BY_HOP | {b"content-length", b"content-type", _REQUEST_ID_LOWER, b"date"}
 
 
 class MonitoringHook(Protocol):
@@ -201,7 +208,12 @@ class Forwarder:
         extension = False
         for name, value in raw_headers:
             lower = name.lower()
-            if lower in HOP_BY_HOP or lower == b"content-length" or lower in extra_hop:
+            if lower in extra_hop:
+                continue
+            if lower not in _SPECIAL_REQUEST_HEADERS:  # the common case: pass it on
+                forward.append((name, value))
+                continue
+            if lower in HOP_BY_HOP or lower == b"content-length":
                 continue
             if lower == _REQUEST_ID_LOWER:
                 request_id_bytes = value
@@ -302,6 +314,9 @@ class Forwarder:
         has_date = False
         for name, value in upstream.headers:
             lower = name.lower()
+            if lower not in _SPECIAL_RESPONSE_HEADERS:  # the common case: pass it on
+                kept.append((name, value))
+                continue
             if lower in HOP_BY_HOP:
                 if lower == b"connection":
                     named = connection_tokens([(name, value)])

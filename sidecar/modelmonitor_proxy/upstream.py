@@ -365,6 +365,9 @@ async def _read_chunked(conn: _Connection, timeout: float) -> AsyncIterator[byte
             raise UpstreamError("protocol", "chunk not followed by CRLF")
 
 
+_FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+
+
 def _parse_head(head: bytes, method: str) -> tuple[int, str, list[tuple[bytes, bytes]], int | None, bool, bool, bool]:
     lines = head[:-4].split(b"\r\n")
     status_line = lines[0]
@@ -380,10 +383,14 @@ def _parse_head(head: bytes, method: str) -> tuple[int, str, list[tuple[bytes, b
     keep_alive = not http10
     for line in lines[1:]:
         name, sep, value = line.partition(b":")
-        if not sep or not name or name != name.strip() or b" " in name:
+        # A field name is a token: no whitespace anywhere (this also rejects obsolete line folding).
+        if not sep or not name or b" " in name or b"\t" in name:
             raise UpstreamError("protocol", f"bad header line {line[:80]!r}")
         value = value.strip()
         lower = name.lower()
+        if lower not in _FRAMING_HEADERS:
+            headers.append((name, value))
+            continue
         if lower == b"content-length":
             if not value.isdigit() or (content_length is not None and content_length != int(value)):
                 raise UpstreamError("protocol", f"bad Content-Length {value[:40]!r}")
