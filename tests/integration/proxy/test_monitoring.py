@@ -1,7 +1,7 @@
 """Monitoring through the proxy, the proxy's own endpoints, the concurrency limit and shutdown.
 
 We test these aspects:
-- with the real recorder, KServe v1 and OIP v2 traffic shows up in the snapshot and in /metrics;
+- with the real recorder, KServe v1, OIP v2 and json (feature paths) traffic shows up in the snapshot and in /metrics;
 - the feedback join: a label posted for a proxied request id is joined (200); an unknown id is 404;
 - fail-open: a recorder that raises never changes the client's response; the failure is counted in
   modelmonitor_monitoring_errors_total; a recorder whose metrics fail to render leaves the proxy's own;
@@ -244,3 +244,33 @@ def _env() -> dict[str, str]:
     from tests.integration.proxy.conftest import child_env
 
     return child_env()
+
+
+async def test_json_protocol_with_paths(model_server: ModelServerProcess) -> None:
+    config = SidecarConfig.model_validate(
+        {
+            "spec": {
+                "target": {"deployment": "d"},
+                "protocol": "json",
+                "features": [{"name": f"f{i:02d}", "path": f"rows.*.f{i:02d}"} for i in range(20)],
+                "prediction": {"path": "scores.*"},
+            }
+        }
+    )
+    recorder = Recorder(config)
+    body = json.dumps({"rows": [{f"f{i:02d}": x for i, x in enumerate(row)} for row in ROWS]}).encode()
+    async with running_proxy(model_server.url, recorder=recorder) as (_, url), aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/predict", data=body) as response:
+            request_id = response.headers["X-Request-ID"]
+            assert response.status == 200
+        async with session.post(
+            f"{url}/modelmonitor/v1/feedback", data=json.dumps({"requestId": request_id, "label": 0})
+        ) as response:
+            joined = response.status
+        async with session.get(f"{url}/modelmonitor/v1/snapshot") as response:
+            snapshot = await response.json()
+    total = snapshot["total"]
+    assert total["rows"] == 2
+    assert sorted(total["features"]) == [f"f{i:02d}" for i in range(20)]
+    assert total["prediction"]["readable"] == 2
+    assert joined == 200
