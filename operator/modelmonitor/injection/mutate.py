@@ -111,7 +111,10 @@ def sidecar_container(annotations: Mapping[str, Any], config: InjectionConfig, v
         "env": [
             field_env("MODELMONITOR_POD_NAME", "metadata.name"),
             field_env("MODELMONITOR_POD_NAMESPACE", "metadata.namespace"),
-            field_env("MODELMONITOR_MODEL_VERSION", f"metadata.labels['{version_label}']"),
+            # The proxy's own names (modelmonitor-proxy --help); a missing label gives an empty value,
+            # which the proxy reads as "unknown" version and "stable" cohort.
+            field_env("MODELMONITOR_VERSION", f"metadata.labels['{version_label}']"),
+            field_env("MODELMONITOR_COHORT", f"metadata.labels['{keys.COHORT_LABEL}']"),
             {"name": "MODELMONITOR_POD_LABELS_FILE", "value": f"{keys.CONFIG_MOUNT_PATH}/podinfo/labels"},
         ],
         "resources": {"requests": dict(config.requests), "limits": dict(config.limits)},

@@ -13,6 +13,9 @@ FINALIZER = f"{DOMAIN}/finalizer"
 INJECT_LABEL = f"{DOMAIN}/inject"
 """Pod-template label selecting pods for the mutating webhook (its objectSelector)."""
 
+COHORT_LABEL = f"{DOMAIN}/cohort"
+"""Pod label naming the cohort (stable or canary) a pod's sidecar reports; absent means stable."""
+
 INJECT_VALUE = "true"
 
 MONITOR = f"{DOMAIN}/monitor"
