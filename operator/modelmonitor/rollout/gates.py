@@ -17,12 +17,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from statistics import NormalDist
 from typing import Any
-
-import numpy as np
 
 from modelmonitor.api.durations import format_duration
 from modelmonitor.api.spec import Gates
+from modelmonitor.stats.histograms import effective_size
+from modelmonitor.stats.jensen_shannon import chi_distance_null, jensen_shannon
 
 DEFAULT_MIN_LABELS = 100
 """Labelled predictions per cohort an accuracy gate needs (not yet a spec field)."""
@@ -145,36 +146,6 @@ def overall_verdict(results: Sequence[GateResult]) -> Verdict:
     if Verdict.INSUFFICIENT in verdicts:
         return Verdict.INSUFFICIENT
     return Verdict.PASS
-
-
-def jensen_shannon_distance(p: Sequence[float], q: Sequence[float]) -> float:
-    """Jensen-Shannon distance between two histograms, natural logarithm.
-
-    .. math:: JS(p, q) = \\sqrt{\\tfrac12 KL(p \\| m) + \\tfrac12 KL(q \\| m)},\\quad m = \\tfrac12 (p + q)
-
-    with ``p`` and ``q`` normalised to sum to 1. Same definition as
-    ``scipy.spatial.distance.jensenshannon`` (base e), bounded by :math:`\\sqrt{\\ln 2} \\approx 0.833`.
-    To be replaced by ``modelmonitor.stats.jensen_shannon`` once it exists.
-
-    >>> round(jensen_shannon_distance([1, 0], [0, 1]), 6)
-    0.832555
-    >>> jensen_shannon_distance([2, 2], [5, 5])
-    0.0
-    """
-    a = np.asarray(p, dtype=float)
-    b = np.asarray(q, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"histograms must have the same number of bins, got {a.shape} and {b.shape}")
-    if a.sum() <= 0 or b.sum() <= 0:
-        raise ValueError("histograms must have a positive total count")
-    a = a / a.sum()
-    b = b / b.sum()
-    m = 0.5 * (a + b)
-    # 0 * log(0 / m) is 0; where a > 0, m >= a / 2 > 0, so only those bins are summed.
-    in_a, in_b = a > 0, b > 0
-    kl_a = float(np.sum(a[in_a] * np.log(a[in_a] / m[in_a])))
-    kl_b = float(np.sum(b[in_b] * np.log(b[in_b] / m[in_b])))
-    return math.sqrt(max(0.0, 0.5 * (kl_a + kl_b)))
 
 
 def wilson_interval(successes: int, trials: int, z: float = WILSON_Z) -> tuple[float, float]:
@@ -365,11 +336,9 @@ def shift_noise_level(
 ) -> float:
     r"""The ``z`` quantile (99.9% by default) of the Jensen-Shannon distance between two samples of one distribution.
 
-    For small shifts :math:`8\,n_{eff}\,JS^2` is approximately :math:`\chi^2_{B-1}` (it is then
-    Pearson's two-sample statistic), with :math:`n_{eff} = n_c n_s / (n_c + n_s)` and ``B`` the
-    bins holding any count. The chi-square quantile uses the Wilson-Hilferty approximation (within
-    2% of scipy at 99.9% for any ``B``, above it where it errs; tested), which keeps scipy.stats
-    out of the decision path.
+    For small shifts :math:`8\,n_{eff}\,JS^2` is approximately :math:`\chi^2_{B-1}` (Pearson's
+    two-sample statistic), with :math:`n_{eff} = n_c n_s / (n_c + n_s)` and ``B`` the bins holding
+    any count: :func:`modelmonitor.stats.jensen_shannon.chi_distance_null`, shared with drift.
     A distance below this level is what two identical models would show on this much traffic.
 
     >>> round(shift_noise_level([10] * 10, [100] * 10), 3)  # 100 canary vs 1000 stable predictions
@@ -379,11 +348,7 @@ def shift_noise_level(
     if n_c <= 0 or n_s <= 0:
         return math.inf
     bins = sum(1 for c, s in zip(canary_histogram, stable_histogram, strict=True) if c > 0 or s > 0)
-    dof = max(bins - 1, 1)
-    h = 2.0 / (9.0 * dof)
-    chi2 = dof * (1.0 - h + z * math.sqrt(h)) ** 3
-    n_eff = n_c * n_s / (n_c + n_s)
-    return math.sqrt(chi2 / (8.0 * n_eff))
+    return chi_distance_null(bins, effective_size(n_c, n_s), quantile=NormalDist().cdf(z))
 
 
 def _shift_verdict(distance: float, threshold: float, noise: float) -> Verdict:
@@ -412,7 +377,7 @@ def _prediction_shift_gate(
             f"prediction histograms differ in bins: canary {len(canary.prediction_histogram)}, "
             f"stable {len(stable.prediction_histogram)}"
         )
-    distance = jensen_shannon_distance(canary.prediction_histogram, stable.prediction_histogram)
+    distance = jensen_shannon(canary.prediction_histogram, stable.prediction_histogram)
     noise = shift_noise_level(canary.prediction_histogram, stable.prediction_histogram)
     detail = f"(Jensen-Shannon distance, {canary_n} canary vs {stable_n} stable predictions){window}"
     return _judge_shift("prediction-shift", distance, threshold, noise, canary_n, canary.window_seconds, detail)
@@ -430,7 +395,7 @@ def _feature_drift_gate(
         if len(c) != len(s):
             raise ValueError(f"feature {name!r}: histograms differ in bins: canary {len(c)}, stable {len(s)}")
         if sum(c) >= min_samples and sum(s) >= min_samples:
-            distance, noise = jensen_shannon_distance(c, s), shift_noise_level(c, s)
+            distance, noise = jensen_shannon(c, s), shift_noise_level(c, s)
             scored.append((rank[_shift_verdict(distance, threshold, noise)], distance, noise, name, int(sum(c))))
     if not scored:
         return _insufficient(
