@@ -42,6 +42,27 @@ class Mergeable(Protocol):
         ...
 
 
+class MergeOperators:
+    """``+=`` and ``+`` for every sketch, from its own ``merge`` and ``copy``.
+
+    ``a += b`` merges in place; ``a + b`` merges into a copy and leaves both operands as they were.
+    """
+
+    __slots__ = ()
+
+    def merge(self, other: Self) -> Self:  # pragma: no cover - every sketch defines its own
+        raise NotImplementedError
+
+    def copy(self) -> Self:  # pragma: no cover - every sketch defines its own
+        raise NotImplementedError
+
+    def __iadd__(self, other: Self) -> Self:
+        return self.merge(other)
+
+    def __add__(self, other: Self) -> Self:
+        return self.copy().merge(other)
+
+
 def check_snapshot(data: Mapping[str, Any], kind: str) -> None:
     """Raise ``ValueError`` unless ``data`` is a snapshot of ``kind`` in a version we read."""
     if not isinstance(data, Mapping):

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from modelmonitor.api.profile import CategoricalProfile, NumericProfile, ReferenceProfile
-from modelmonitor.stats.base import SNAPSHOT_VERSION, check_snapshot, count_value, snapshot_field
+from modelmonitor.stats.base import SNAPSHOT_VERSION, MergeOperators, check_snapshot, count_value, snapshot_field
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 
 FeatureSketch = NumericSketch | CategoricalSketch
@@ -30,7 +30,7 @@ _CategoricalPlan = tuple[int, str, CategoricalSketch, list[int], dict[str, int]]
 _KIND = "feature-sketches"
 
 
-class FeatureSketches:
+class FeatureSketches(MergeOperators):
     """Per-feature sketches in a fixed feature order.
 
     Examples
@@ -166,12 +166,6 @@ class FeatureSketches:
         self.rows += other.rows
         self.unknown_features += other.unknown_features
         return self
-
-    def __iadd__(self, other: FeatureSketches) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: FeatureSketches) -> Self:
-        return self.copy().merge(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FeatureSketches):

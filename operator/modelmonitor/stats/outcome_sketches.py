@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from modelmonitor.stats.base import (
     SNAPSHOT_VERSION,
+    MergeOperators,
     check_snapshot,
     count_value,
     float_list,
@@ -41,7 +42,7 @@ def _string_tuple(data: Mapping[str, Any], kind: str, name: str) -> tuple[str, .
     return tuple(raw)
 
 
-class ConfusionCounts:
+class ConfusionCounts(MergeOperators):
     """``counts[actual][predicted]`` over a fixed tuple of class labels.
 
     Labels are compared as strings (``1`` and ``"1"`` are the same class). A pair naming a class
@@ -117,12 +118,6 @@ class ConfusionCounts:
         self.unknown += other.unknown
         return self
 
-    def __iadd__(self, other: ConfusionCounts) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: ConfusionCounts) -> Self:
-        return self.copy().merge(other)
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ConfusionCounts):
             return NotImplemented
@@ -171,7 +166,7 @@ class ConfusionCounts:
         return sketch
 
 
-class GroupedConfusion:
+class GroupedConfusion(MergeOperators):
     """Confusion counts per group (e.g. per value of a protected attribute), with bounded groups.
 
     With ``groups`` given, those are the groups and anything else counts in :data:`OTHER_GROUP`.
@@ -249,12 +244,6 @@ class GroupedConfusion:
             target.merge(counts)
         return self
 
-    def __iadd__(self, other: GroupedConfusion) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: GroupedConfusion) -> Self:
-        return self.copy().merge(other)
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GroupedConfusion):
             return NotImplemented
@@ -308,7 +297,7 @@ class GroupedConfusion:
         return sketch
 
 
-class CalibrationBins:
+class CalibrationBins(MergeOperators):
     """Reliability bins of predicted probabilities against binary outcomes.
 
     ``n_bins`` equal-width bins over [0, 1]; each keeps ``count``, ``sum_p``, ``sum_y`` and, for an
@@ -393,12 +382,6 @@ class CalibrationBins:
         self.invalid += other.invalid
         return self
 
-    def __iadd__(self, other: CalibrationBins) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: CalibrationBins) -> Self:
-        return self.copy().merge(other)
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CalibrationBins):
             return NotImplemented
@@ -449,7 +432,7 @@ class CalibrationBins:
         return sketch
 
 
-class RegressionErrors:
+class RegressionErrors(MergeOperators):
     """Sums of regression errors ``e = predicted - actual``: count, Σe, Σ|e|, Σe², Σy, Σy².
 
     Pairs with a NaN or infinite value are counted in ``invalid``.
@@ -523,12 +506,6 @@ class RegressionErrors:
         for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
-
-    def __iadd__(self, other: RegressionErrors) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: RegressionErrors) -> Self:
-        return self.copy().merge(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RegressionErrors):

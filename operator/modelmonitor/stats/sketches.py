@@ -27,6 +27,7 @@ import numpy.typing as npt
 from modelmonitor.api.profile import CategoricalProfile, NumericProfile
 from modelmonitor.stats.base import (
     SNAPSHOT_VERSION,
+    MergeOperators,
     check_snapshot,
     count_value,
     float_list,
@@ -62,7 +63,7 @@ def _add_into(target: list[Any], values: list[Any]) -> None:
         target[i] += v
 
 
-class NumericSketch:
+class NumericSketch(MergeOperators):
     """Counts, value sums and nulls of a numeric stream over frozen :class:`NumericBins`.
 
     Attributes
@@ -182,12 +183,6 @@ class NumericSketch:
         self.nulls += other.nulls
         self.invalid += other.invalid
         return self
-
-    def __iadd__(self, other: NumericSketch) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: NumericSketch) -> Self:
-        return self.copy().merge(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NumericSketch):
@@ -343,7 +338,7 @@ class NumericSketch:
         return cls(bins).update_batch(values)
 
 
-class CategoricalSketch:
+class CategoricalSketch(MergeOperators):
     """Counts per category (the last bin is "other", unseen values included) and nulls.
 
     Examples
@@ -409,12 +404,6 @@ class CategoricalSketch:
         _add_into(self.counts, other.counts)
         self.nulls += other.nulls
         return self
-
-    def __iadd__(self, other: CategoricalSketch) -> Self:
-        return self.merge(other)
-
-    def __add__(self, other: CategoricalSketch) -> Self:
-        return self.copy().merge(other)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CategoricalSketch):
