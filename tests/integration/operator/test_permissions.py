@@ -77,7 +77,7 @@ class RecordingEmulator(StrictEmulator):
                 {"kind": "NamespaceList", "metadata": {"resourceVersion": "1"}, "items": items}
             )
         stream = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
-        await stream.prepare(raw_request)  # type: ignore[arg-type]
+        await stream.prepare(raw_request)
         while raw_request.transport is not None and not raw_request.transport.is_closing():
             await asyncio.sleep(0.05)  # no namespace events; the stream ends when the client or server stops
         return stream
@@ -150,7 +150,7 @@ async def full_lifecycle(emulator: StrictEmulator) -> set[tuple[str, str, str]]:
     emulator.seed("v1/pods", NS, {"metadata": pod_meta, "spec": {"containers": [{"name": "model", "image": "m:1"}]}})
     reference = {"metadata": {"name": "reference"}, "data": {"profile.yaml": yaml.safe_dump(PROFILE)}}
     emulator.seed(CONFIGMAPS, NS, reference)
-    spec = {
+    spec: dict[str, Any] = {
         "target": {"deployment": NAME, "service": NAME, "port": 8080},
         "reference": {"configMap": "reference", "key": "profile.yaml"},
     }
