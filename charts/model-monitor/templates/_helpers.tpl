@@ -89,4 +89,10 @@ Settings that cannot work together fail the render with a message naming the val
 {{- if and (gt (int .Values.replicaCount) 1) .Values.webhooks.enabled (not .Values.webhooks.certManager.enabled) }}
 {{- fail "replicaCount > 1 with webhooks needs webhooks.certManager.enabled=true: each replica would publish its own self-signed CA" }}
 {{- end }}
+{{- $managed := list "MODELMONITOR_LOG_FORMAT" "MODELMONITOR_LOG_LEVEL" "MODELMONITOR_METRICS_PORT" "MODELMONITOR_NAMESPACES" "MODELMONITOR_OPERATOR_NAMESPACE" "MODELMONITOR_PEERING" "MODELMONITOR_RETRY_BASE_SECONDS" "MODELMONITOR_RETRY_MAX_SECONDS" "MODELMONITOR_SIDECAR_CHECK_INTERVAL" "MODELMONITOR_SIDECAR_CPU_LIMIT" "MODELMONITOR_SIDECAR_CPU_REQUEST" "MODELMONITOR_SIDECAR_IMAGE" "MODELMONITOR_SIDECAR_IMAGE_PULL_POLICY" "MODELMONITOR_SIDECAR_MEMORY_LIMIT" "MODELMONITOR_SIDECAR_MEMORY_REQUEST" "MODELMONITOR_SIDECAR_RUN_AS_USER" "MODELMONITOR_STANDALONE" "MODELMONITOR_WEBHOOKS_ENABLED" "MODELMONITOR_WEBHOOK_CERTFILE" "MODELMONITOR_WEBHOOK_CONFIGURATION" "MODELMONITOR_WEBHOOK_HOST" "MODELMONITOR_WEBHOOK_PKEYFILE" "MODELMONITOR_WEBHOOK_PORT" "MODELMONITOR_WEBHOOK_TIMEOUT_SECONDS" }}
+{{- range .Values.extraEnv }}
+{{- if has .name $managed }}
+{{- fail (printf "extraEnv sets %s, which the chart already sets from its values: set the value instead" .name) }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -9,7 +9,8 @@ We test these aspects:
   sidecar image and resources);
 - the webhook Service port is the server's port and its DNS name is the webhook host; with cert-manager the
   Certificate names that host and its Secret is mounted where the cert and key settings point;
-- values that cannot work together fail the render with a message naming them.
+- values that cannot work together fail the render with a message naming them, and ``extraEnv`` cannot set a
+  variable the chart sets (a duplicate env name breaks server-side apply).
 """
 
 from __future__ import annotations
@@ -162,3 +163,18 @@ def test_external_issuer_creates_no_issuer() -> None:
 def test_impossible_values_fail(values: dict[str, Any], named: str) -> None:
     with pytest.raises(RenderError, match=named):
         render(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"webhooks": {"certManager": {"enabled": True}}}, {"watchNamespaces": ["a"]}, {"peering": {"enabled": True}}],
+    ids=["cert-manager", "namespaced", "peering"],
+)
+def test_extra_env_cannot_shadow_a_chart_setting(values: dict[str, Any]) -> None:
+    _, container = operator_container(values)
+    for var in container["env"]:
+        with pytest.raises(RenderError, match=f"extraEnv sets {var['name']}"):
+            render({"extraEnv": [{"name": var["name"], "value": "x"}]})
+    assert {"name": "MODELMONITOR_WEBHOOK_CADUMP", "value": "/tmp/ca.pem"} in operator_container(
+        {"extraEnv": [{"name": "MODELMONITOR_WEBHOOK_CADUMP", "value": "/tmp/ca.pem"}]}
+    )[1]["env"]
