@@ -178,3 +178,13 @@ def test_extra_env_cannot_shadow_a_chart_setting(values: dict[str, Any]) -> None
     assert {"name": "MODELMONITOR_WEBHOOK_CADUMP", "value": "/tmp/ca.pem"} in operator_container(
         {"extraEnv": [{"name": "MODELMONITOR_WEBHOOK_CADUMP", "value": "/tmp/ca.pem"}]}
     )[1]["env"]
+
+
+def test_helm_test_pod_checks_the_metrics_port() -> None:
+    docs = render({})
+    pod = one(docs, "Pod", f"{FULLNAME}-test-connection")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    (container,) = pod["spec"]["containers"]
+    assert f"http://{FULLNAME}:8080/metrics" in container["args"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert [d for d in render({"testFramework": {"enabled": False}}) if d["kind"] == "Pod"] == []
