@@ -258,10 +258,13 @@ def _read_parquet(
     except ImportError as error:  # pragma: no cover - pyarrow is in the test extra
         raise TableError(f"{path}: reading Parquet needs pyarrow (pip install 'model-monitor[parquet]')") from error
     try:
-        schema = pq.read_schema(path)
+        # ParquetFile reads one file directly; pq.read_table goes through the dataset layer, which
+        # costs ~0.15 s of first-call set-up for nothing here.
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
         _check_header(path, schema.names)
         wanted = [name for name in (select or schema.names) if name in schema.names and name not in exclude]
-        table = pq.read_table(path, columns=wanted)
+        table = parquet.read(columns=wanted)
     except (pa.ArrowException, OSError) as error:
         raise TableError(f"{path}: not a readable Parquet file: {error}") from error
     raw: dict[str, RawColumn] = {}
