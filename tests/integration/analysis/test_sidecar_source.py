@@ -72,7 +72,8 @@ async def test_collects_sums_and_reports_silent_pods(
     assert isinstance(collection, Collection)
     assert sorted(p.pod for p in collection.answered) == sorted(p.name for p in pods)
     silent = collection.unreachable
-    assert [p.pod for p in silent] == ["fraud-scorer-silent"] and silent[0].error
+    assert [p.pod for p in silent] == ["fraud-scorer-silent"]
+    assert silent[0].error
     requests = (collection.counts[300.0] or {})["requests"]
     assert sum(requests.values()) - base == 300
     assert 10 <= requests.get("5xx", 0) <= 60
@@ -86,11 +87,14 @@ async def test_no_ready_pod_or_no_answer_is_no_data(
 ) -> None:
     source = SidecarSource(session, api, namespace=NS, spec=SPEC, timeout_s=0.5)
     missing = await source.collect([300.0], time.time())
-    assert isinstance(missing, NoData) and "not found" in missing.reason
+    assert isinstance(missing, NoData)
+    assert "not found" in missing.reason
     kmock.seed(DEPLOYMENTS, NS, deployment("fraud-scorer"))
     none_ready = await source.collect([300.0], time.time())
-    assert isinstance(none_ready, NoData) and "no ready pod" in none_ready.reason
+    assert isinstance(none_ready, NoData)
+    assert "no ready pod" in none_ready.reason
     kmock.seed("v1/pods", NS, pod_object("fraud-scorer-x", "fraud-scorer", "127.0.0.253", "2026-01-01T00:00:00Z"))
     silent = await source.collect([300.0], time.time())
-    assert isinstance(silent, NoData) and silent.reason == "none of 1 sidecars answered"
+    assert isinstance(silent, NoData)
+    assert silent.reason == "none of 1 sidecars answered"
     assert silent.unreachable[0].pod == "fraud-scorer-x"
