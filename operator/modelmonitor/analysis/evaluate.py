@@ -274,6 +274,7 @@ def _evaluate_slo(
     now: float,
     policy: Sequence[BudgetPolicy],
     min_events: int,
+    min_coverage: float,
 ) -> SloVerdict:
     rules = slo_rules(slo, policy)
     period = parse_duration(slo.window)
@@ -287,7 +288,7 @@ def _evaluate_slo(
         for window in (*windows_of(rules), period):
             events[window] = sli_events(slo, counts_by_window.get(window))
         history = history_s
-    period_counts = events.get(period) if history >= 0.9 * period else None
+    period_counts = events.get(period) if history >= min_coverage * period else None
     assessment = evaluate_burn(
         rules,
         events,
@@ -295,6 +296,7 @@ def _evaluate_slo(
         period_counts=period_counts,
         min_events=min_events,
         history_s=history,
+        min_coverage=min_coverage,
     )
     return SloVerdict(slo, assessment, format_burn_message(slo.name, assessment), rules)
 
@@ -407,6 +409,7 @@ def evaluate(
     policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY,
     min_events: int = 1,
     min_labels: int = MIN_LABELS,
+    min_coverage: float = 0.9,
 ) -> AnalysisResult:
     """Evaluate one ModelMonitor.
 
@@ -430,6 +433,9 @@ def evaluate(
         Burn-rate policy rows and the fewest events a window needs (see ``slo.alerting.evaluate_burn``).
     min_labels
         Labels needed before accuracy is judged (fewer: awaiting ground truth).
+    min_coverage
+        Share of a window that history must cover for the window to have data (0.9: a restart never
+        judges 1h on 10 minutes). Lowered only where windows are compressed on purpose (scenarios).
     """
     memory = memory or AnalysisMemory()
     drift_window = parse_duration(spec.drift.window)
@@ -449,7 +455,8 @@ def evaluate(
     new_memory = AnalysisMemory(streaks, events, memory.since if memory.since is not None else now)
 
     slos = tuple(
-        _evaluate_slo(slo, counts_by_window, history_s, new_memory, now, policy, min_events) for slo in spec.slos
+        _evaluate_slo(slo, counts_by_window, history_s, new_memory, now, policy, min_events, min_coverage)
+        for slo in spec.slos
     )
     needs_labels = any(s.sli is SliKind.ACCURACY for s in spec.slos) or spec.fairness is not None
     truth = None

@@ -82,11 +82,12 @@ def step(previous: Streak, verdict: Verdict, consecutive: int) -> Streak:
     if verdict == "insufficient-samples":
         return Streak("insufficient-samples", 0, 0)
     if verdict == "drifted":
-        drifted = previous.drifted + 1
+        # Runs are capped at N: past it nothing changes, so the persisted state stays put while steady.
+        drifted = min(previous.drifted + 1, consecutive)
         state: State = "drifting" if drifted >= consecutive else _settled(previous.state)
         return Streak(state, drifted, 0)
     if verdict == "ok":
-        clean = previous.clean + 1
+        clean = min(previous.clean + 1, consecutive)
         state = "ok" if clean >= consecutive or previous.state != "drifting" else "drifting"
         return Streak(state, 0, clean)
     raise ValueError(f"unknown drift verdict {verdict!r}")
