@@ -95,6 +95,7 @@ class AnalysisLoop:
         self.source_factory = source_factory
         self.state = StateStore(ctx.api)
         self._session: aiohttp.ClientSession | None = None
+        self._closing = False
         self._loaded: dict[tuple[str, str], LoopState] = {}
         self._last_run: dict[tuple[str, str], float] = {}
         self._profiles: dict[tuple[str, str, str], ReferenceProfile] = {}
@@ -107,6 +108,7 @@ class AnalysisLoop:
         return self._session
 
     async def close(self) -> None:
+        self._closing = True  # Kopf may tick once more while it exits: nothing is collected then
         if self._session is not None:
             await self._session.close()
 
@@ -142,7 +144,7 @@ class AnalysisLoop:
         """Evaluate the monitor if it is wired and due; ``None`` when skipped."""
         meta = dig(body, "metadata")
         namespace, name = str(meta.get("namespace") or "default"), str(meta.get("name") or "")
-        if not _is_ready(body):
+        if self._closing or not _is_ready(body):
             return None
         try:
             spec = parse_spec(body.get("spec"))
