@@ -205,3 +205,23 @@ def rounded(value: object) -> object:
     if isinstance(value, list):
         return [rounded(v) for v in value]
     return round(value, 6) if isinstance(value, float) else value
+
+
+def test_summing_pods_window_by_window_equals_merging_snapshots_first() -> None:
+    from modelmonitor.api.snapshot import merge_snapshots
+
+    profile = reference_profile(4)
+    spec = monitor_spec(slos=[AVAILABILITY], prediction={"task": "binary-classification"})
+    snapshots = []
+    for seed in range(3):
+        recorder = Recorder(sidecar_config(spec, profile), clock=Clock())
+        traffic = Traffic(4, seed=seed, error_rate=0.05)
+        answered = feed(recorder, traffic, 900, start=T0 + seed * 100, seconds=HOUR)
+        recorder.feedback(json.dumps({"items": traffic.labels(answered[:200], 0.8)}).encode(), T0 + HOUR)
+        snapshots.append(recorder.snapshot(T0 + 2 * HOUR))
+    windows = required_windows(spec)
+    summed = counts_by_window(snapshots, windows, T0 + 2 * HOUR)
+    merged = counts_by_window(merge_snapshots(snapshots), windows, T0 + 2 * HOUR)
+    for window in windows:
+        assert rounded(summed[window]) == rounded(merged[window])
+    assert sum(summed[2 * HOUR]["requests"].values()) > 0  # the rings keep the last hour
