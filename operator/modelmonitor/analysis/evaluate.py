@@ -216,7 +216,9 @@ def sum_counts(parts: Sequence[Mapping[str, Any]], where: str = "counts") -> Cou
         return {}
     if len(parts) == 1:
         return merge_counts(parts[0], {}, where)
-    if any("categories" in p or "classes" in p or "byGroup" in p for p in parts):
+    if any(
+        isinstance(p.get("categories"), list) or isinstance(p.get("classes"), list) or "byGroup" in p for p in parts
+    ):
         merged: Counts = {}
         for part in parts:
             merged = merge_counts(merged, part, where)
@@ -238,20 +240,30 @@ def sum_counts(parts: Sequence[Mapping[str, Any]], where: str = "counts") -> Cou
         elif isinstance(first, list):
             if not all(isinstance(v, list) and len(v) == len(first) for v in values):
                 raise SnapshotError(f"{at}: lists of different lengths or types cannot be added")
-            if all(_is_number(x) for x in first) and all(_is_number(x) for v in values for x in v):
+            try:
+                # Numbers add in C; a None (overflowed sum) or a nested list raises and takes the slow path.
                 result[key] = [sum(column) for column in zip(*values, strict=True)]
-            else:
+            except TypeError:
                 merged_list: Any = values[0]
                 for value in values[1:]:
                     merged_list = merge_counts({key: merged_list}, {key: value}, where)[key]
                 result[key] = merged_list
-        elif all(_is_number(v) for v in values):
-            result[key] = sum(values)
-        elif all(v is None or _is_number(v) for v in values):
-            result[key] = None  # an overflowed sum stays unknown
+        elif isinstance(first, int | float) and not isinstance(first, bool):
+            try:
+                result[key] = sum(values)
+            except TypeError:
+                result[key] = _sum_scalars(values, at)
         else:
-            raise SnapshotError(f"{at}: cannot add {', '.join(sorted({type(v).__name__ for v in values}))}")
+            result[key] = _sum_scalars(values, at)
     return result
+
+
+def _sum_scalars(values: Sequence[Any], at: str) -> Any:
+    if all(_is_number(v) for v in values):
+        return sum(values)
+    if all(v is None or _is_number(v) for v in values):
+        return None  # an overflowed sum stays unknown
+    raise SnapshotError(f"{at}: cannot add {', '.join(sorted({type(v).__name__ for v in values}))}")
 
 
 def counts_by_window(

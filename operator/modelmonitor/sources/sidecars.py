@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 
 from modelmonitor.analysis.evaluate import counts_by_window
 from modelmonitor.api.durations import parse_duration
@@ -133,12 +134,13 @@ class SidecarSource:
                 async with self.session.get(self.url(pod), timeout=self.timeout) as response:
                     if response.status != 200:
                         return f"HTTP {response.status}"
-                    return check_snapshot(await response.json(content_type=None))
+                    # orjson: snapshots are large (about 1 MiB for 20 features over an hour), json is 3x slower.
+                    return check_snapshot(orjson.loads(await response.read()))
             except TimeoutError:
                 return f"no answer within {self.timeout.total:g}s"
             except aiohttp.ClientError as error:
                 return f"{type(error).__name__}: {error}"
-            except (SnapshotError, ValueError) as error:
+            except (SnapshotError, ValueError, orjson.JSONDecodeError) as error:
                 return f"unreadable snapshot: {error}"
 
     async def collect(self, windows: Sequence[float], now: float) -> Collection | NoData:

@@ -225,3 +225,42 @@ def test_summing_pods_window_by_window_equals_merging_snapshots_first() -> None:
     for window in windows:
         assert rounded(summed[window]) == rounded(merged[window])
     assert sum(summed[2 * HOUR]["requests"].values()) > 0  # the rings keep the last hour
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [
+            {"a": 1, "h": {"edges": [0.0], "counts": [1, 2], "sum": 1.5}},
+            {"a": 2, "h": {"edges": [0.0], "counts": [3, 4]}},
+        ],
+        [{"s": [1.0, None]}, {"s": [2.0, 3.0]}, {"s": [1.0, 1.0]}],
+        [{"x": None}, {"x": 2}],
+        [{"c": {"categories": ["a"], "counts": [1, 2]}}, {"c": {"categories": ["b", "a"], "counts": [1, 1, 0]}}],
+        [{"only": {"k": 1}}, {}, {"other": 3}],
+    ],
+)
+def test_sum_counts_equals_pairwise_merge(parts: list[dict[str, object]]) -> None:
+    from modelmonitor.analysis.evaluate import sum_counts
+    from modelmonitor.api.snapshot import merge_counts
+
+    pairwise: dict[str, object] = {}
+    for part in parts:
+        pairwise = merge_counts(pairwise, part)
+    assert sum_counts(parts) == pairwise
+
+
+@pytest.mark.parametrize(
+    ("parts", "match"),
+    [
+        ([{"h": {"edges": [0.0]}}, {"h": {"edges": [1.0]}}], "binned differently"),
+        ([{"h": [1, 2]}, {"h": [1]}], "different lengths"),
+        ([{"x": 1}, {"x": "a"}], "cannot add"),
+    ],
+)
+def test_sum_counts_rejects_incompatible_counts(parts: list[dict[str, object]], match: str) -> None:
+    from modelmonitor.analysis.evaluate import sum_counts
+    from modelmonitor.api.snapshot import SnapshotError
+
+    with pytest.raises(SnapshotError, match=match):
+        sum_counts(parts)
