@@ -85,22 +85,7 @@ class EmulatedCluster:
         for pod in self.pods:
             self.emulator.seed("v1/pods", NS, pod.pod_object(DEPLOYMENT))
         self.session = aiohttp.ClientSession()
-        config = OperatorConfig(
-            standalone=True, webhooks_enabled=False, api_url=str(self.emulator.url).rstrip("/"),
-            retry_base_seconds=0.2, retry_max_seconds=0.5, sidecar_check_interval=0, metrics_port=0,
-        )  # fmt: skip
-        self.api = KubeApi(build_api_client(api_url=config.api_url))
-        ctx = OperatorContext(config, self.api, OperatorMetrics(CollectorRegistry()))
-        registry = kopf.OperatorRegistry()
-        startup.register(registry, ctx)
-        monitors.register(registry, ctx)
-        self.loop = AnalysisLoop(ctx, policy=COMPRESSED_POLICY, min_coverage=MIN_COVERAGE, fetch_timeout_s=2.0)
-        analysis.register(registry, ctx, tick_s=TICK_S, loop=self.loop)
-        settings = kopf.OperatorSettings()
-        settings.queueing.idle_timeout = 0.3
-        settings.queueing.exit_timeout = 0.3
-        self.runner = KopfRunner(["run", "--standalone", "-A"], registry=registry, settings=settings, timeout=30)
-        await asyncio.to_thread(self.runner.__enter__)
+        await self.start_operator()
         document = {
             "apiVersion": "modelmonitor.io/v1alpha1",
             "kind": "ModelMonitor",
@@ -116,6 +101,31 @@ class EmulatedCluster:
             ) as response,
         ):
             assert response.status < 300, await response.text()
+
+    async def start_operator(self) -> None:
+        """Start an operator process (KopfRunner) with a fresh analysis loop: nothing kept in memory."""
+        config = OperatorConfig(
+            standalone=True, webhooks_enabled=False, api_url=str(self.emulator.url).rstrip("/"),
+            retry_base_seconds=0.2, retry_max_seconds=0.5, sidecar_check_interval=0, metrics_port=0,
+        )  # fmt: skip
+        if self.api is None:
+            self.api = KubeApi(build_api_client(api_url=config.api_url))
+        ctx = OperatorContext(config, self.api, OperatorMetrics(CollectorRegistry()))
+        registry = kopf.OperatorRegistry()
+        startup.register(registry, ctx)
+        monitors.register(registry, ctx)
+        self.loop = AnalysisLoop(ctx, policy=COMPRESSED_POLICY, min_coverage=MIN_COVERAGE, fetch_timeout_s=2.0)
+        analysis.register(registry, ctx, tick_s=TICK_S, loop=self.loop)
+        settings = kopf.OperatorSettings()
+        settings.queueing.idle_timeout = 0.3
+        settings.queueing.exit_timeout = 0.3
+        self.runner = KopfRunner(["run", "--standalone", "-A"], registry=registry, settings=settings, timeout=30)
+        await asyncio.to_thread(self.runner.__enter__)
+
+    async def stop_operator(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await asyncio.to_thread(runner.__exit__, None, None, None)
 
     def status(self) -> dict[str, Any]:
         return dict(self.emulator.objects[MM, NS, DEPLOYMENT].get("status") or {})
@@ -160,9 +170,7 @@ class EmulatedCluster:
         return await send_labels(self.session, self.pods, items)
 
     async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await asyncio.to_thread(runner.__exit__, None, None, None)
+        await self.stop_operator()
         if self.session is not None:
             await self.session.close()
         if self.api is not None:
