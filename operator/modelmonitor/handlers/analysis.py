@@ -47,6 +47,7 @@ from modelmonitor.kube.status import CONFLICT, monitor_path
 from modelmonitor.notify.webhook import WebhookNotifier
 from modelmonitor.slo.windows import SRE_WORKBOOK_POLICY, BudgetPolicy
 from modelmonitor.sources.base import Collection, NoData, SnapshotSource
+from modelmonitor.sources.prometheus import PrometheusSource
 from modelmonitor.sources.sidecars import SidecarSource
 from modelmonitor.sources.state import LoopState, StateStore
 from modelmonitor.wiring.conditions import Observation, changed_reasons, status_json_patch, status_patch
@@ -117,11 +118,11 @@ class AnalysisLoop:
         # A little slack: a tick that lands a hair early must not skip a whole interval.
         return last is None or now - last >= parse_duration(spec.analysis.interval) - 0.05
 
-    def source(self, namespace: str, spec: ModelMonitorSpec) -> SnapshotSource | NoData:
+    def source(self, namespace: str, name: str, spec: ModelMonitorSpec) -> SnapshotSource | NoData:
         if self.source_factory is not None:
             return self.source_factory(self.session, namespace, spec)
         if spec.analysis.source is AnalysisSource.PROMETHEUS:
-            return NoData("the prometheus source is not available in this build; use source: sidecars")
+            return PrometheusSource(self.session, spec, model=spec.model.name or name)
         return SidecarSource(self.session, self.ctx.api, namespace=namespace, spec=spec, timeout_s=self.fetch_timeout_s)
 
     async def profile(self, namespace: str, spec: ModelMonitorSpec) -> ReferenceProfile | None:
@@ -167,7 +168,7 @@ class AnalysisLoop:
         if key not in self._loaded:
             self._loaded[key] = await self.state.load(namespace, name)
         state = self._loaded[key]
-        source = self.source(namespace, spec)
+        source = self.source(namespace, name, spec)
         collected = (
             source if isinstance(source, NoData) else await source.collect(required_windows(spec, self.policy), now)
         )
