@@ -9,10 +9,12 @@ Skipped when prometheus/promtool are not installed (``apt-get install prometheus
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import time
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -64,8 +66,6 @@ def _openmetrics(recorder: Recorder, clock: Clock, start: float, end: float) -> 
         answered = feed(recorder, traffic, 25, start=t, seconds=SCRAPE_S)
         if answered:
             items = traffic.labels(answered[:10], accuracy=0.9)
-            import json
-
             recorder.feedback(json.dumps({"items": items}).encode(), t + SCRAPE_S - 1)
         t += SCRAPE_S
         clock.now = t
@@ -140,7 +140,7 @@ async def _wait_ready(session: aiohttp.ClientSession, url: str) -> None:
                     return
         except aiohttp.ClientError:
             pass
-        await __import__("asyncio").sleep(0.1)
+        await asyncio.sleep(0.1)
     raise TimeoutError("prometheus not ready")
 
 
@@ -160,7 +160,8 @@ async def test_both_sources_give_the_same_burn_rates(
     for mine, theirs in zip(from_sidecars.slos, from_prometheus.slos, strict=True):
         for window in (300.0, 1800.0, 3600.0):
             a, b = mine.assessment.burn_rates[window], theirs.assessment.burn_rates[window]
-            assert a is not None and b is not None, (mine.slo.name, window, a, b)
+            assert a is not None, (mine.slo.name, window)
+            assert b is not None, (mine.slo.name, window)
             assert b == pytest.approx(a, rel=1e-6), (mine.slo.name, window)  # aligned scrapes: the same events
             compared += 1
         assert mine.assessment.severity == theirs.assessment.severity
