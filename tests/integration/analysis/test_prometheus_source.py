@@ -10,11 +10,11 @@ Skipped when prometheus/promtool are not installed (``apt-get install prometheus
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import subprocess
 import time
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
