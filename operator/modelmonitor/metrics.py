@@ -67,6 +67,11 @@ class OperatorMetrics:
             ["result"],
             registry=registry,
         )
+        self.retraining_jobs = Counter(
+            "modelmonitor_operator_retraining_jobs_total",
+            "Retraining Jobs created by the analysis loop (drift or an accuracy SLO breached for retraining.after).",
+            registry=registry,
+        )
         self.pods_missing_sidecar = Gauge(
             "modelmonitor_operator_pods_missing_sidecar",
             "Opted-in pods of a monitor running without the sidecar (the webhook failed open).",

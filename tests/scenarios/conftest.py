@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import kmock
 import kopf
 import pytest
 import yaml
@@ -47,6 +48,10 @@ COMPRESSED_POLICY = (
     # 14.4 = budget consumed * 30d / 60s: the workbook's fast-burn page factor over a one-minute window.
     BudgetPolicy(Severity.PAGE, long_window_s=60.0, short_window_s=60.0, budget_consumed=14.4 * 60 / (30 * 86400)),
 )
+
+
+def kmock_resource(kind: str) -> kmock.ResourceInfo:
+    return kmock.ResourceInfo(kind=kind, namespaced=True, verbs={"list", "get", "create", "delete"})
 
 
 class EmulatedCluster:
@@ -136,6 +141,14 @@ class EmulatedCluster:
                 return dict(condition)
         return None
 
+    def jobs(self) -> list[dict[str, Any]]:
+        """Jobs created in the monitor's namespace."""
+        return [
+            dict(obj.raw)
+            for key, obj in list(self.emulator.objects.items())
+            if key[0] == "batch/v1/jobs" and not obj.deleted
+        ]
+
     def events(self, reason: str) -> list[dict[str, Any]]:
         """Events the operator posted with ``reason``."""
         return [
@@ -183,6 +196,7 @@ class EmulatedCluster:
 def emulator(kmock: StrictEmulator) -> StrictEmulator:
     declare_kopf_backbone(kmock)
     declare_crd(kmock, build_crd())
+    kmock.resources["batch/v1/jobs"] = kmock_resource("Job")
     return kmock
 
 

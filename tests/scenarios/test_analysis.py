@@ -106,3 +106,23 @@ async def test_late_labels_move_awaiting_ground_truth_to_accuracy(cluster: Emula
     assert arrived["message"].startswith("600 labels (coverage 100.0%"), arrived["message"]
     accuracy = float(arrived["message"].split("accuracy ")[1].split("%")[0]) / 100
     assert abs(accuracy - 0.9) < 0.04
+
+
+async def test_lasting_drift_starts_one_retraining_job(cluster: EmulatedCluster) -> None:
+    job_template = {
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "t:1"}]}}}
+    }
+    retraining = {"after": "2s", "cooldown": "1h", "jobTemplate": job_template}
+    await cluster.start(spec(drift={"minSamples": 500, "consecutive": 1}, retraining=retraining), reference_profile(20))
+    await cluster.traffic(Traffic(20, seed=9, shift={"f7": 1.0}), 1_500)
+    await cluster.wait_for(lambda: (cluster.condition("Drifting") or {}).get("status") == "True", timeout=15)
+    jobs = await cluster.wait_for(lambda: cluster.jobs(), timeout=10, what="a retraining Job")
+    started = await cluster.wait_for(lambda: cluster.events("RetrainingStarted"), what="a RetrainingStarted Event")
+    assert "drifting: f7" in started[0]["message"]
+    first = cluster.status()["lastAnalysisTime"]
+    await cluster.analysed_after(first)
+    await cluster.analysed_after(cluster.status()["lastAnalysisTime"])
+    assert len(cluster.jobs()) == 1  # the cooldown holds
+    job = jobs[0]
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "t:1"
+    assert job["metadata"]["ownerReferences"][0]["name"] == "fraud-scorer"

@@ -11,7 +11,9 @@ evaluation (:meth:`AnalysisLoop.evaluate_once`):
 3. write conditions, summaries and phase in one resourceVersion-guarded JSON patch of the status,
    post an Event for every condition whose reason changed, set the gauges;
 4. turn burning SLOs into alerts, plan notifications (``alerts.dispatch``), POST them
-   (``notify.webhook``) and record only what was delivered; save the state if it changed.
+   (``notify.webhook``) and record only what was delivered;
+5. when drift or an accuracy SLO stayed breached for ``retraining.after``, create a Job from
+   ``retraining.jobTemplate`` (once per cooldown, after approval if required); save the state if it changed.
 
 Restart safety: burn-rate windows come from the sidecars' rings at every evaluation (a restarted
 operator sees the same windows at once, and windows not covered by history are no data); drift
@@ -35,6 +37,7 @@ from modelmonitor.alerts.payload import alertmanager_payload, json_payload
 from modelmonitor.alerts.slo_alerts import burn_alerts
 from modelmonitor.analysis import report
 from modelmonitor.analysis.evaluate import AnalysisResult, evaluate, required_windows
+from modelmonitor.analysis.retraining import APPROVAL_ANNOTATION, RetrainingState, breach_reason, decide, job_manifest
 from modelmonitor.api.crd import GROUP, PLURAL, VERSION
 from modelmonitor.api.durations import parse_duration
 from modelmonitor.api.profile import ReferenceProfile
@@ -101,6 +104,7 @@ class AnalysisLoop:
         self._last_run: dict[tuple[str, str], float] = {}
         self._profiles: dict[tuple[str, str, str], ReferenceProfile] = {}
         self._series: dict[tuple[str, str], set[tuple[str, tuple[str, ...]]]] = {}
+        self._retraining_action: dict[tuple[str, str], str] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -198,7 +202,8 @@ class AnalysisLoop:
             kopf.event(body, type="Warning", reason="SidecarUnreachable", message=f"no snapshot from {missing}")
         self.set_metrics(namespace, name, result)
         alerts = await self.notify(namespace, name, spec, result, state, now)
-        new_state = LoopState(result.memory, alerts)
+        retraining = await self.retrain(body, namespace, name, spec, result, state.retraining, now)
+        new_state = LoopState(result.memory, alerts, retraining)
         self._loaded[key] = new_state
         uid = str(dig(body, "metadata").get("uid") or "")
         await self.state.save(namespace, name, uid, new_state)
@@ -295,6 +300,43 @@ class AnalysisLoop:
         for kind, labels in self._series.pop((namespace, name), set()):
             with contextlib.suppress(KeyError):
                 gauges[kind].remove(*labels)
+
+    async def retrain(
+        self,
+        body: kopf.Body,
+        namespace: str,
+        name: str,
+        spec: ModelMonitorSpec,
+        result: AnalysisResult,
+        state: RetrainingState,
+        now: float,
+    ) -> RetrainingState:
+        """Create a retraining Job when a breach lasted ``retraining.after`` (once per cooldown, maybe approved)."""
+        if spec.retraining is None or not spec.retraining.job_template:
+            return state
+        approval = dig(body, "metadata", "annotations").get(APPROVAL_ANNOTATION)
+        decision = decide(
+            spec.retraining, state, breach_reason(result), now, approval if isinstance(approval, str) else None
+        )
+        previous = self._retraining_action.get((namespace, name))
+        self._retraining_action[namespace, name] = decision.action
+        if decision.action == "awaiting-approval" and previous != decision.action:
+            kopf.event(body, type="Normal", reason="RetrainingAwaitingApproval", message=decision.reason)
+        if decision.action != "create":
+            return decision.state
+        uid = str(dig(body, "metadata").get("uid") or "")
+        manifest = job_manifest(
+            spec.retraining, monitor=name, namespace=namespace, uid=uid, now=now, reason=decision.reason
+        )
+        try:
+            await self.ctx.api.create(f"/apis/batch/v1/namespaces/{namespace}/jobs", manifest)
+        except KubeError as error:
+            kopf.event(body, type="Warning", reason="RetrainingFailed", message=f"Job not created: {error}")
+            return state  # nothing recorded: the next evaluation tries again
+        self.ctx.metrics.retraining_jobs.inc()
+        message = f"Job {manifest['metadata']['name']} created (#{decision.state.jobs}): {decision.reason}"
+        kopf.event(body, type="Normal", reason="RetrainingStarted", message=message)
+        return decision.state
 
     async def notify(
         self, namespace: str, name: str, spec: ModelMonitorSpec, result: AnalysisResult, state: LoopState, now: float

@@ -2,7 +2,8 @@
 
 ``<monitor>-modelmonitor-analysis`` holds, under ``state.json``: the drift streaks and drift-SLI
 events (``analysis.evaluate.AnalysisMemory``) and the alert dispatcher's state
-(``alerts.dispatch.AlertState``: what was notified, when, and each alert's start). It is owned by
+(``alerts.dispatch.AlertState``: what was notified, when, and each alert's start) and the retraining
+trigger's (``analysis.retraining.RetrainingState``: breach start, last Job, Jobs created). It is owned by
 the ModelMonitor (garbage-collected with it) and written only when its content changes, which the
 capped hysteresis runs make rare in steady state. Burn-rate windows are not kept here: they are
 rebuilt from the sidecars' rings (or Prometheus) at every evaluation.
@@ -11,11 +12,12 @@ rebuilt from the sidecars' rings (or Prometheus) at every evaluation.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelmonitor.alerts.dispatch import AlertState
 from modelmonitor.analysis.evaluate import AnalysisMemory
+from modelmonitor.analysis.retraining import RetrainingState
 from modelmonitor.kube.client import KubeApi, KubeError
 from modelmonitor.wiring.shapes import mapping
 
@@ -30,9 +32,15 @@ def state_name(monitor: str) -> str:
 class LoopState:
     memory: AnalysisMemory
     alerts: AlertState
+    retraining: RetrainingState = field(default_factory=RetrainingState)
 
     def to_text(self) -> str:
-        return json.dumps({"memory": self.memory.to_json(), "alerts": self.alerts.to_json()}, sort_keys=True)
+        document = {
+            "memory": self.memory.to_json(),
+            "alerts": self.alerts.to_json(),
+            "retraining": self.retraining.to_json(),
+        }
+        return json.dumps(document, sort_keys=True)
 
     @classmethod
     def from_text(cls, text: object) -> LoopState:
@@ -46,7 +54,9 @@ class LoopState:
             alerts = AlertState.from_json(mapping(data.get("alerts"))) if data.get("alerts") else AlertState()
         except (ValueError, KeyError, TypeError):
             alerts = AlertState()
-        return cls(AnalysisMemory.from_json(data.get("memory")), alerts)
+        return cls(
+            AnalysisMemory.from_json(data.get("memory")), alerts, RetrainingState.from_json(data.get("retraining"))
+        )
 
 
 class StateStore:
