@@ -126,3 +126,19 @@ async def test_lasting_drift_starts_one_retraining_job(cluster: EmulatedCluster)
     job = jobs[0]
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "t:1"
     assert job["metadata"]["ownerReferences"][0]["name"] == "fraud-scorer"
+
+
+async def test_silent_sidecars_are_no_data_not_health(cluster: EmulatedCluster) -> None:
+    await cluster.start(spec(slos=[AVAILABILITY]), reference_profile(20), pods=2)
+    await cluster.traffic(Traffic(20, seed=10, error_rate=0.0), 400)
+    await cluster.wait_for(lambda: (cluster.condition("BudgetBurning") or {}).get("reason") == "WithinBudget")
+    for pod in cluster.pods:
+        assert pod.proxy is not None
+        pod.proxy.kill()
+        pod.proxy.wait(10)
+    burning = await cluster.wait_for(
+        lambda: (c := cluster.condition("BudgetBurning")) and c["reason"] == "NoData" and c, timeout=15
+    )
+    assert burning["status"] == "Unknown"
+    assert burning["message"] == "none of 2 sidecars answered"
+    assert cluster.status()["pods"] == 0

@@ -180,7 +180,9 @@ class AnalysisLoop:
         for pod in pods:
             self.ctx.metrics.analysis_sidecars.labels("answered" if pod.answered else "unreachable").inc()
         if isinstance(collected, NoData):
-            await self.write(body, namespace, name, no_data_observations(spec, collected), {"pods": 0}, None)
+            # Summaries of an older evaluation would read as current: only the time and "0 pods" are kept.
+            summary = {"pods": 0, "lastAnalysisTime": _rfc3339(now), "worstBurnRate": None}
+            await self.write(body, namespace, name, no_data_observations(spec, collected), summary, None)
             return collected
         reference = await self.profile(namespace, spec)
         result = evaluate(
