@@ -68,8 +68,11 @@ async def test_drift_in_two_of_twenty_features_marks_exactly_those(cluster: Emul
     assert cluster.loop is not None
     scores = cluster.loop.ctx.metrics.feature_drift_score
     assert scores.labels(NS, "fraud-scorer", "f3", "psi")._value.get() > 0.05
-    state = cluster.emulator.objects["v1/configmaps", NS, "fraud-scorer-modelmonitor-analysis"]
-    assert '"f3": ["drifting"' in state["data"]["state.json"]
+    # the state ConfigMap is written after the status: wait for it
+    state_name = ("v1/configmaps", NS, "fraud-scorer-modelmonitor-analysis")
+    await cluster.wait_for(
+        lambda: '"f3": ["drifting"' in cluster.emulator.objects[state_name]["data"]["state.json"], what="saved streaks"
+    )
 
 
 async def test_too_little_traffic_is_insufficient_samples_never_an_alert(cluster: EmulatedCluster) -> None:

@@ -71,8 +71,12 @@ async def test_pages_once_and_a_restart_changes_nothing(
     )
     assert labels["namespace"] == NS
     assert labels["monitor"] == "fraud-scorer"
-    state = cluster.emulator.objects["v1/configmaps", NS, "fraud-scorer-modelmonitor-analysis"]["data"]["state.json"]
-    assert json.loads(state)["alerts"]["alerts"], "the delivered alert is recorded in the state ConfigMap"
+    key = ("v1/configmaps", NS, "fraud-scorer-modelmonitor-analysis")
+    # the delivered alert is recorded in the state ConfigMap (written after delivery)
+    await cluster.wait_for(
+        lambda: json.loads(cluster.emulator.objects[key]["data"]["state.json"])["alerts"]["alerts"],
+        what="the alert log in the state ConfigMap",
+    )
 
     await cluster.stop_operator()
     before = cluster.status()["lastAnalysisTime"]
