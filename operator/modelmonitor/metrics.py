@@ -38,6 +38,40 @@ class OperatorMetrics:
             ["webhook", "result"],
             registry=registry,
         )
+        self.slo_burn_rate = Gauge(
+            "modelmonitor_slo_burn_rate",
+            "SLO burn rate (error ratio over error budget) per alerting window; absent when the window has no data.",
+            ["namespace", "monitor", "slo", "window"],
+            registry=registry,
+        )
+        self.error_budget_remaining = Gauge(
+            "modelmonitor_error_budget_remaining_ratio",
+            "Fraction of the SLO period's error budget left (negative when overspent); absent without period data.",
+            ["namespace", "monitor", "slo"],
+            registry=registry,
+        )
+        self.feature_drift_score = Gauge(
+            "modelmonitor_feature_drift_score",
+            "Drift score of a feature (or 'prediction') against the reference; absent with insufficient samples.",
+            ["namespace", "monitor", "feature", "method"],
+            registry=registry,
+        )
+        self.analysis_duration = Histogram(
+            "modelmonitor_operator_analysis_duration_seconds",
+            "Time of one analysis evaluation (collect, evaluate, report) of one ModelMonitor.",
+            registry=registry,
+        )
+        self.analysis_sidecars = Counter(
+            "modelmonitor_operator_analysis_sidecar_fetches_total",
+            "Sidecar snapshot fetches by the analysis loop, by result (answered, unreachable).",
+            ["result"],
+            registry=registry,
+        )
+        self.retraining_jobs = Counter(
+            "modelmonitor_operator_retraining_jobs_total",
+            "Retraining Jobs created by the analysis loop (drift or an accuracy SLO breached for retraining.after).",
+            registry=registry,
+        )
         self.pods_missing_sidecar = Gauge(
             "modelmonitor_operator_pods_missing_sidecar",
             "Opted-in pods of a monitor running without the sidecar (the webhook failed open).",

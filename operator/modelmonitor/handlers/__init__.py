@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import kopf
 
-from modelmonitor.handlers import admission, monitors, sidecars, startup
+from modelmonitor.handlers import admission, analysis, monitors, sidecars, startup
 from modelmonitor.handlers.context import OperatorContext
 
 __all__ = ["OperatorContext", "build_registry"]
@@ -19,6 +19,7 @@ def build_registry(ctx: OperatorContext) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     startup.register(registry, ctx)
     monitors.register(registry, ctx)
+    analysis.register(registry, ctx)
     if ctx.config.sidecar_check_interval > 0:
         sidecars.register(registry, ctx)
     if ctx.config.webhooks_enabled:
