@@ -59,6 +59,9 @@ class OperatorConfig(BaseModel):
     sidecar_check_interval: float = Field(
         default=60.0, ge=0, description="Seconds between SidecarMissing counts; 0 turns the count off."
     )
+    analysis_tick_seconds: float = Field(
+        default=1.0, ge=0, description="Seconds between analysis ticks; 0 turns the analysis loop off."
+    )
     retry_base_seconds: float = Field(default=2.0, gt=0, description="First retry delay; doubles each retry.")
     retry_max_seconds: float = Field(default=300.0, gt=0)
     # Observability.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from modelmonitor.api.spec import ModelMonitorSpec
+from modelmonitor.kube.permissions import Feature, granted, permissions_for, required_permission
 from tests.scenarios.conftest import NS, EmulatedCluster
 from tests.scenarios.traffic import Traffic, monitor_spec, reference_profile
 
@@ -129,6 +130,9 @@ async def test_lasting_drift_starts_one_retraining_job(cluster: EmulatedCluster)
     job = jobs[0]
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "t:1"
     assert job["metadata"]["ownerReferences"][0]["name"] == "fraud-scorer"
+    # The chart's RBAC grants this request (kube/permissions.py is what it renders).
+    create = required_permission("POST", f"/apis/batch/v1/namespaces/{job['metadata']['namespace']}/jobs")
+    assert create in granted(permissions_for({Feature.RETRAINING}))
 
 
 async def test_silent_sidecars_are_no_data_not_health(cluster: EmulatedCluster) -> None:

@@ -19,7 +19,8 @@ def build_registry(ctx: OperatorContext) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     startup.register(registry, ctx)
     monitors.register(registry, ctx)
-    analysis.register(registry, ctx)
+    if ctx.config.analysis_tick_seconds > 0:
+        analysis.register(registry, ctx, tick_s=ctx.config.analysis_tick_seconds)
     if ctx.config.sidecar_check_interval > 0:
         sidecars.register(registry, ctx)
     if ctx.config.webhooks_enabled:

@@ -26,6 +26,8 @@ class Feature(enum.Enum):
     """Admission webhooks on: the operator creates and updates its own webhook configurations."""
     PEERING = "peering"
     """High availability: Kopf's cluster-wide peering elects one active replica."""
+    RETRAINING = "retraining"
+    """Retraining triggers: the operator creates Jobs from a monitor's ``spec.retraining.jobTemplate``."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ PERMISSIONS: tuple[Permission, ...] = (
         ("create",),
         namespaced=True,
         why="Events on ModelMonitors (Kopf's posting and the operator's own)",
+    ),
+    Permission(
+        "batch",
+        "jobs",
+        ("create",),
+        namespaced=True,
+        why="start a retraining Job when drift or an accuracy SLO stays breached (spec.retraining)",
+        feature=Feature.RETRAINING,
     ),
     Permission(
         "apiextensions.k8s.io",

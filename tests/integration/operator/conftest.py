@@ -92,6 +92,7 @@ _TEST_SETTINGS: dict[str, Any] = {
     "retry_base_seconds": 0.2,
     "retry_max_seconds": 0.5,
     "sidecar_check_interval": 0,  # off: its timers outlive Kopf's exit by up to 5 s; on where tested
+    "analysis_tick_seconds": 0,  # off for the same reason; the analysis suites run it
     "metrics_port": 0,
 }
 

@@ -23,17 +23,20 @@ from tests.unit.chart.rendering import FULLNAME, NAMESPACE, NO_HELM, find, find_
 
 pytestmark = pytest.mark.skipif(find_helm() is None, reason=NO_HELM)
 
+# Retraining is on by default, so every scenario but the last one grants it.
+R = Feature.RETRAINING
 SCENARIOS: list[tuple[str, dict[str, Any], set[Feature]]] = [
-    ("defaults", {}, {Feature.WEBHOOKS}),
-    ("no-webhooks", {"webhooks": {"enabled": False}}, set()),
-    ("namespaced", {"watchNamespaces": ["a", "b"]}, {Feature.NAMESPACED, Feature.WEBHOOKS}),
-    ("namespaced-no-webhooks", {"watchNamespaces": ["a"], "webhooks": {"enabled": False}}, {Feature.NAMESPACED}),
-    ("peering", {"peering": {"enabled": True}}, {Feature.PEERING, Feature.WEBHOOKS}),
+    ("defaults", {}, {Feature.WEBHOOKS, R}),
+    ("no-webhooks", {"webhooks": {"enabled": False}}, {R}),
+    ("namespaced", {"watchNamespaces": ["a", "b"]}, {Feature.NAMESPACED, Feature.WEBHOOKS, R}),
+    ("namespaced-no-webhooks", {"watchNamespaces": ["a"], "webhooks": {"enabled": False}}, {Feature.NAMESPACED, R}),
+    ("peering", {"peering": {"enabled": True}}, {Feature.PEERING, Feature.WEBHOOKS, R}),
     (
         "ha",
         {"replicaCount": 2, "peering": {"enabled": True}, "webhooks": {"certManager": {"enabled": True}}},
-        {Feature.PEERING, Feature.WEBHOOKS},
+        {Feature.PEERING, Feature.WEBHOOKS, R},
     ),
+    ("no-retraining", {"retraining": {"enabled": False}}, {Feature.WEBHOOKS}),
 ]
 
 
