@@ -290,16 +290,7 @@ class UpstreamResponse:
                 async for chunk in _read_chunked(conn, timeout):
                     yield chunk
             elif self.content_length is not None:
-                remaining = self.content_length
-                while remaining:
-                    conn.arm(timeout)
-                    try:
-                        chunk = await conn.read_some(min(remaining, READ_CHUNK_BYTES))
-                    finally:
-                        conn.disarm()
-                    if not chunk:
-                        raise _ClosedError(0)
-                    remaining -= len(chunk)
+                async for chunk in _read_sized(conn, self.content_length, timeout):
                     yield chunk
             else:
                 while True:
@@ -324,6 +315,21 @@ def _body_error(conn: _Connection, timeout: float, exc: _ClosedError) -> Upstrea
     return UpstreamError("protocol", "upstream closed the connection in the middle of the body")
 
 
+async def _read_sized(conn: _Connection, size: int, timeout: float) -> AsyncIterator[bytes]:
+    """Yield exactly ``size`` bytes in pieces of at most :data:`READ_CHUNK_BYTES`; each read has ``timeout``."""
+    remaining = size
+    while remaining:
+        conn.arm(timeout)
+        try:
+            chunk = await conn.read_some(min(remaining, READ_CHUNK_BYTES))
+        finally:
+            conn.disarm()
+        if not chunk:
+            raise _ClosedError(0)
+        remaining -= len(chunk)
+        yield chunk
+
+
 async def _read_chunked(conn: _Connection, timeout: float) -> AsyncIterator[bytes]:
     while True:
         conn.arm(timeout)
@@ -345,16 +351,7 @@ async def _read_chunked(conn: _Connection, timeout: float) -> AsyncIterator[byte
                     conn.disarm()
                 if trailer == b"\r\n":
                     return
-        remaining = size
-        while remaining:
-            conn.arm(timeout)
-            try:
-                chunk = await conn.read_some(min(remaining, READ_CHUNK_BYTES))
-            finally:
-                conn.disarm()
-            if not chunk:
-                raise _ClosedError(0)
-            remaining -= len(chunk)
+        async for chunk in _read_sized(conn, size, timeout):
             yield chunk
         conn.arm(timeout)
         try:
