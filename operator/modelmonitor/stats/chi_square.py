@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
+from modelmonitor.stats.chi2 import chi2_sf
 from modelmonitor.stats.histograms import paired_counts
 
 
@@ -46,4 +46,4 @@ def chi_square(reference: npt.ArrayLike, current: npt.ArrayLike) -> ChiSquareRes
         return ChiSquareResult(statistic=0.0, dof=0, p_value=1.0)
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     statistic = float(np.sum((table - expected) ** 2 / expected))
-    return ChiSquareResult(statistic=statistic, dof=dof, p_value=float(special.chdtrc(dof, statistic)))
+    return ChiSquareResult(statistic=statistic, dof=dof, p_value=chi2_sf(dof, statistic))

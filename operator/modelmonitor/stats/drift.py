@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
+from modelmonitor.stats.chi2 import chi2_isf
 from modelmonitor.stats.chi_square import chi_square
 from modelmonitor.stats.hellinger import hellinger
 from modelmonitor.stats.histograms import effective_size, pool_sparse_bins
@@ -152,7 +152,7 @@ def default_threshold(method: str, reference: NumericSketch | CategoricalSketch,
         return math.inf
     if method == "psi":
         dof = max(_occupied(reference, n_current) - 1, 1)
-        null = (1.0 / n_ref + 1.0 / n_current) * float(special.chdtri(dof, 1.0 - NULL_QUANTILE))
+        null = (1.0 / n_ref + 1.0 / n_current) * chi2_isf(dof, 1.0 - NULL_QUANTILE)
     elif method in ("jensen-shannon", "hellinger"):
         null = chi_distance_null(
             _occupied(reference, n_current), effective_size(n_ref, n_current), quantile=NULL_QUANTILE

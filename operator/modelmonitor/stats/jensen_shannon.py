@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import numpy.typing as npt
-from scipy import special
 
+from modelmonitor.stats.chi2 import chi2_isf
 from modelmonitor.stats.histograms import paired_probabilities
+
+
+def _relative_entropy(p: npt.NDArray[np.float64], m: npt.NDArray[np.float64]) -> float:
+    """``sum p ln(p / m)`` over the bins where ``p > 0`` (``0 ln 0 = 0``; ``m >= p / 2 > 0`` there)."""
+    mask = p > 0
+    return float(np.sum(p[mask] * np.log(p[mask] / m[mask])))
 
 
 def jensen_shannon(reference: npt.ArrayLike, current: npt.ArrayLike) -> float:
@@ -32,7 +39,7 @@ def jensen_shannon(reference: npt.ArrayLike, current: npt.ArrayLike) -> float:
     """
     p, q = paired_probabilities(reference, current)
     m = (p + q) / 2.0
-    divergence = (special.rel_entr(p, m).sum() + special.rel_entr(q, m).sum()) / 2.0
+    divergence = (_relative_entropy(p, m) + _relative_entropy(q, m)) / 2.0
     return math.sqrt(max(float(divergence), 0.0))
 
 
@@ -53,4 +60,4 @@ def chi_distance_null(n_bins: int, n_effective: float, *, quantile: float | None
     scale = 1.0 / math.sqrt(8.0 * n_effective)
     if quantile is None:
         return math.sqrt(2.0) * math.exp(math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2)) * scale
-    return math.sqrt(float(special.chdtri(dof, 1.0 - quantile))) * scale
+    return math.sqrt(chi2_isf(dof, 1.0 - quantile)) * scale
