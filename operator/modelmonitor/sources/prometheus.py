@@ -15,8 +15,24 @@ extrapolates to the window's edges, so counts are rounded to whole events. Histo
 request sample within the longest window (a 1-minute subquery), so windows Prometheus has not covered
 yet are no data, as with the sidecars' rings.
 
-Drift needs the per-bin feature counts with their edges; they are not read from Prometheus yet, so a
-monitor on this source gets SLOs, ground truth and coverage, and drift from the sidecars only.
+Drift. For the drift window (``spec.drift.window``) only, the source also reads the feature bins, nulls,
+violations and rows, and the prediction bins:
+
+- ``sum by (feature, bin) (increase(modelmonitor_feature_bin_total{...}[w]))`` → ``features.<name>.sketch``;
+- ``sum by (feature) (increase(modelmonitor_feature_nulls_total{...}[w]))`` → the sketch's ``nulls``;
+- ``sum by (feature, kind) (increase(modelmonitor_feature_violations_total{...}[w]))`` → ``missing`` ...;
+- ``sum(increase(modelmonitor_rows_total{...}[w]))`` → ``rows``;
+- ``sum by (bin) (increase(modelmonitor_prediction_bin_total{...}[w]))`` → ``prediction.values``.
+
+A bin label is only an index, so a sketch is rebuilt on the reference profile's edges (numeric) or
+categories (categorical, last bin "other"), for exactly the features the sidecars bin that way (the
+recorder's rule: a numeric feature with a numeric profile column, a categorical one with a categorical
+column). The source therefore needs the reference profile; without it, or for other features (learned
+categories, default edges), no feature counts are returned. A feature without any bin series, or whose
+bin indexes do not fit the reference, is left out: evaluation reads that as no data (insufficient
+samples), never as zero counts. Per-bin sums are not exported, so they are estimated from the
+reference's per-bin means: PSI, KS, chi-square, Jensen-Shannon and Hellinger read counts only and judge
+exactly as on the sidecars' snapshots; Wasserstein reads the estimate.
 """
 
 from __future__ import annotations
@@ -30,11 +46,19 @@ from typing import Any
 import aiohttp
 
 from modelmonitor.api.durations import parse_duration
+from modelmonitor.api.profile import CategoricalProfile, NumericProfile, ReferenceProfile
 from modelmonitor.api.snapshot import Counts
-from modelmonitor.api.spec import ModelMonitorSpec
+from modelmonitor.api.spec import FeatureType, ModelMonitorSpec
 from modelmonitor.sources.base import Collection, NoData
+from modelmonitor.stats.binning import CategoryBins, NumericBins
+from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
 
 Vector = list[tuple[dict[str, str], float]]
+BinnedProfile = NumericProfile | CategoricalProfile
+
+VIOLATION_KEYS = {"missing": "missing", "wrong_type": "wrongType", "out_of_range": "outOfRange",
+                  "not_allowed": "notAllowed"}  # fmt: skip
+"""The collector's ``kind`` label → the snapshot's key."""
 
 
 class PrometheusError(RuntimeError):
@@ -54,7 +78,13 @@ class PrometheusSource:
     """Counts per window from PromQL (see the module docstring)."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, spec: ModelMonitorSpec, *, model: str, url: str | None = None
+        self,
+        session: aiohttp.ClientSession,
+        spec: ModelMonitorSpec,
+        *,
+        model: str,
+        url: str | None = None,
+        reference: ReferenceProfile | None = None,
     ) -> None:
         prometheus = spec.analysis.prometheus
         if url is None and prometheus is None:
@@ -63,6 +93,10 @@ class PrometheusSource:
         self.url = (url or (prometheus.url if prometheus else "")).rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=parse_duration(prometheus.timeout) if prometheus else 10.0)
         self.selector = _selector(model)
+        self.drift_window = parse_duration(spec.drift.window)
+        self.features = profiled_features(spec, reference)
+        prediction = reference.prediction if reference is not None else None
+        self.prediction = prediction if isinstance(prediction, NumericProfile) else None
 
     async def query(self, expression: str, now: float) -> Vector:
         """An instant vector at ``now``; :class:`PrometheusError` on any failure."""
@@ -104,7 +138,30 @@ class PrometheusSource:
         counts["prediction"] = {"readable": readable}
         if confusion:
             counts["feedback"] = {"confusion": confusion_counts(confusion)}
+        if window_s == self.drift_window:
+            await self.add_drift_counts(counts, r, now)
         return counts
+
+    async def add_drift_counts(self, counts: Counts, r: str, now: float) -> None:
+        """Rows, the profiled features' entries and the prediction's bins of the drift window, into ``counts``."""
+        s = self.selector
+        rows = await self.query(f"sum(increase(modelmonitor_rows_total{s}[{r}]))", now)
+        if rows:
+            counts["rows"] = round(rows[0][1])
+        if self.features:
+            bins, nulls, violations = await asyncio.gather(
+                self.query(f"sum by (feature, bin) (increase(modelmonitor_feature_bin_total{s}[{r}]))", now),
+                self.query(f"sum by (feature) (increase(modelmonitor_feature_nulls_total{s}[{r}]))", now),
+                self.query(f"sum by (feature, kind) (increase(modelmonitor_feature_violations_total{s}[{r}]))", now),
+            )
+            features = feature_counts(self.features, bins, nulls, violations)
+            if features:
+                counts["features"] = features
+        if self.prediction is not None:
+            vector = await self.query(f"sum by (bin) (increase(modelmonitor_prediction_bin_total{s}[{r}]))", now)
+            values = binned_sketch(self.prediction, vector, nulls=0, invalid=0)
+            if values is not None:
+                counts["prediction"]["values"] = values
 
     async def history(self, longest_s: float, now: float) -> float:
         expression = (
@@ -153,3 +210,93 @@ def confusion_counts(vector: Vector) -> dict[str, Any]:
         "counts": [[cells.get((a, p), 0) for p in classes] for a in classes],
         "unknown": 0,
     }
+
+
+def profiled_features(spec: ModelMonitorSpec, reference: ReferenceProfile | None) -> tuple[BinnedProfile, ...]:
+    """The reference columns the sidecars bin on: bin ``i`` of these means the same in every pod.
+
+    The recorder's rule: the spec's features (all the profile's when the spec lists none); a numeric
+    one is binned on its profile column's edges when that column is numeric, a categorical one on the
+    column's categories when that column is categorical. Other features have bins Prometheus cannot name.
+    """
+    if reference is None:
+        return ()
+    columns = {column.name: column for column in reference.features}
+    if not spec.features:
+        return tuple(columns.values())
+    chosen: list[BinnedProfile] = []
+    for feature in spec.features:
+        column = columns.get(feature.name)
+        numeric = feature.type is FeatureType.NUMERIC
+        if (numeric and isinstance(column, NumericProfile)) or (not numeric and isinstance(column, CategoricalProfile)):
+            chosen.append(column)
+    return tuple(chosen)
+
+
+def _bin_counts(vector: Vector, n_bins: int) -> list[int] | None:
+    """``{bin: count}`` series → counts per bin; ``None`` without series or with a bin outside ``[0, n_bins)``."""
+    if not vector:
+        return None
+    counts = [0] * n_bins
+    for labels, value in vector:
+        index = labels.get("bin", "")
+        if not index.isdigit() or int(index) >= n_bins:
+            return None  # binned on other edges or categories than this reference's
+        counts[int(index)] = round(value)
+    return counts
+
+
+def binned_sketch(profile: BinnedProfile, vector: Vector, *, nulls: int, invalid: int) -> dict[str, Any] | None:
+    """A sketch's wire form from ``sum by (bin)`` series on the profile's bins; ``None`` when it cannot be built.
+
+    Numeric sketches get per-bin sums estimated as ``count × the reference's mean in that bin`` (the
+    bin's centre, or its edge for a tail, where the reference had no value): Prometheus has no sums.
+    """
+    if isinstance(profile, CategoricalProfile):
+        categorical = CategoricalSketch(CategoryBins(tuple(profile.categories)))
+        counts = _bin_counts(vector, categorical.bins.n_bins)
+        if counts is None:
+            return None
+        categorical.counts, categorical.nulls = counts, nulls
+        return categorical.to_snapshot()
+    numeric = NumericSketch(NumericBins(tuple(profile.edges)))
+    counts = _bin_counts(vector, numeric.bins.n_bins)
+    if counts is None:
+        return None
+    edges = profile.edges
+    fallback = [edges[0], *((a + b) / 2 for a, b in itertools.pairwise(edges)), edges[-1]]
+    means = [s / c if c else f for s, c, f in zip(profile.sums, profile.counts, fallback, strict=True)]
+    numeric.counts, numeric.nulls, numeric.invalid = counts, nulls, invalid
+    numeric.sums = [c * m for c, m in zip(counts, means, strict=True)]
+    numeric.sumsq = sum(c * m * m for c, m in zip(counts, means, strict=True))
+    return numeric.to_snapshot()
+
+
+def feature_counts(
+    profiles: Sequence[BinnedProfile], bins: Vector, nulls: Vector, violations: Vector
+) -> dict[str, dict[str, Any]]:
+    """``features.<name>`` entries (sketch and violations, as in a snapshot) for the profiled features with bins.
+
+    A feature without bin series, or with bins outside its reference's, is left out (no data, not zero).
+    """
+    by_feature: dict[str, Vector] = {}
+    for labels, value in bins:
+        by_feature.setdefault(labels.get("feature", ""), []).append((labels, value))
+    null_counts = {labels.get("feature", ""): round(value) for labels, value in nulls}
+    broken: dict[str, dict[str, int]] = {}
+    for labels, value in violations:
+        key = VIOLATION_KEYS.get(labels.get("kind", ""))
+        if key is not None:
+            broken.setdefault(labels.get("feature", ""), {})[key] = round(value)
+    entries: dict[str, dict[str, Any]] = {}
+    for profile in profiles:
+        kinds = broken.get(profile.name, {})
+        sketch = binned_sketch(
+            profile,
+            by_feature.get(profile.name, []),
+            nulls=null_counts.get(profile.name, 0),
+            invalid=kinds.get("wrongType", 0),
+        )
+        if sketch is not None:
+            entries[profile.name] = {"sketch": sketch, **{key: kinds.get(key, 0) for key in VIOLATION_KEYS.values()}}
+    return entries

@@ -3,6 +3,8 @@
 We test these aspects:
 - the sidecars source and the Prometheus source give the same burn rates on the same traffic (every window
   the data covers), and the same label counts;
+- they give the same drift verdicts, scores and states per feature and for the predictions (one feature
+  drifted in the last 20 minutes), from the same bin counts, and the same data quality;
 - a window without any request series is None (no data), never zero; an unreachable Prometheus is NoData.
 Skipped when prometheus/promtool are not installed (``apt-get install prometheus``).
 """
@@ -20,16 +22,20 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.exposition import generate_latest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from modelmonitor.analysis.evaluate import counts_by_window, evaluate, required_windows
+from modelmonitor.api.profile import ReferenceProfile
 from modelmonitor.sources.base import Collection, NoData
 from modelmonitor.sources.prometheus import PrometheusSource
+from modelmonitor.stats.binning import fit_numeric_bins
+from modelmonitor.stats.sketches import NumericSketch
 from modelmonitor_proxy.recorder import Recorder
-from tests.scenarios.traffic import Traffic, feed, monitor_spec, sidecar_config
+from tests.scenarios.traffic import Traffic, feed, monitor_spec, reference_profile, sidecar_config
 
 PROMETHEUS, PROMTOOL = shutil.which("prometheus"), shutil.which("promtool")
 pytestmark = pytest.mark.skipif(PROMETHEUS is None or PROMTOOL is None, reason="prometheus/promtool not installed")
@@ -42,6 +48,17 @@ SPEC = monitor_spec(
     ]
 )
 SCRAPE_S = 15.0
+
+
+def _profile() -> ReferenceProfile:
+    """Two standard-normal features and the prediction ``sigmoid(f0)``, as the traffic generator makes them."""
+    features = reference_profile(2)
+    scores = 1.0 / (1.0 + np.exp(-np.random.default_rng(3).standard_normal(20_000)))
+    prediction = NumericSketch.from_values(fit_numeric_bins(scores, 10), scores).to_profile("prediction")
+    return ReferenceProfile(rows=features.rows, features=features.features, prediction=prediction)
+
+
+PROFILE = _profile()
 HOUR = 3600.0
 
 
@@ -59,10 +76,11 @@ def _openmetrics(recorder: Recorder, clock: Clock, start: float, end: float) -> 
     registry.register(recorder.collector())
     types: dict[str, str] = {}
     series: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[float, float]]]] = defaultdict(dict)
-    calm, step = Traffic(2, seed=21, error_rate=0.002, slow_rate=0.005), Traffic(2, seed=22, error_rate=0.05)
+    calm = Traffic(2, seed=21, error_rate=0.002, slow_rate=0.005)
+    step = Traffic(2, seed=22, error_rate=0.05, shift={"f1": 1.0})
     t = start
     while t < end:
-        traffic = step if t >= end - 20 * 60 else calm  # the last 20 minutes burn
+        traffic = step if t >= end - 20 * 60 else calm  # the last 20 minutes burn, and f1 drifts
         answered = feed(recorder, traffic, 25, start=t, seconds=SCRAPE_S)
         if answered:
             items = traffic.labels(answered[:10], accuracy=0.9)
@@ -100,7 +118,7 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     end = (time.time() // 3600) * 3600 - HOUR  # an hour boundary in the recent past
     start = end - 2 * HOUR
     clock = Clock(start)
-    recorder = Recorder(sidecar_config(SPEC, None), clock=clock)
+    recorder = Recorder(sidecar_config(SPEC, PROFILE), clock=clock)
     text, recorder = _openmetrics(recorder, clock, start, end)
     (tmp / "data.om").write_text(text)
     subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(tmp / "data.om"), str(tmp / "tsdb")],
@@ -183,3 +201,49 @@ async def test_no_series_is_none_and_no_prometheus_is_no_data(
     assert collected.history_s == 0.0
     gone = PrometheusSource(session, SPEC, model="fraud", url=f"http://127.0.0.1:{_free_port()}")
     assert isinstance(await gone.collect([300.0], end), NoData)
+
+
+async def test_both_sources_judge_drift_the_same(
+    backfilled: tuple[str, Recorder, float], session: aiohttp.ClientSession
+) -> None:
+    url, recorder, end = backfilled
+    await _wait_ready(session, url)
+    windows = required_windows(SPEC)
+    drift_window = 3600.0
+    source = PrometheusSource(session, SPEC, model="fraud", url=url, reference=PROFILE)
+    collected = await source.collect(windows, end)
+    assert isinstance(collected, Collection), collected
+    sidecar = counts_by_window(recorder.snapshot(end), windows, end)
+    mine, theirs = sidecar[drift_window], collected.counts[drift_window]
+    assert theirs is not None
+    for name in ("f0", "f1"):  # the same events in every bin: the same counts, not just similar scores
+        assert theirs["features"][name]["sketch"]["counts"] == mine["features"][name]["sketch"]["counts"], name
+        assert theirs["features"][name]["sketch"]["edges"] == mine["features"][name]["sketch"]["edges"], name
+    assert theirs["prediction"]["values"]["counts"] == mine["prediction"]["values"]["counts"]
+    assert theirs["rows"] == mine["rows"]
+    assert "features" not in (collected.counts[300.0] or {})  # bins are read for the drift window only
+
+    from_prometheus = evaluate(
+        SPEC, collected.counts, now=end, history_s=collected.history_s, reference=PROFILE, min_events=1
+    )
+    from_sidecars = evaluate(SPEC, sidecar, now=end, history_s=HOUR, reference=PROFILE, min_events=1)
+    assert [v.feature for v in from_prometheus.drift] == ["f0", "f1", "prediction"]
+    for a, b in zip(from_sidecars.drift, from_prometheus.drift, strict=True):
+        assert (b.feature, b.result.method, b.result.verdict, b.state) == (
+            a.feature,
+            a.result.method,
+            a.result.verdict,
+            a.state,
+        )
+        assert b.result.score == pytest.approx(a.result.score, rel=1e-12), a.feature
+    verdicts = {v.feature: v.result.verdict for v in from_prometheus.drift}
+    assert verdicts == {"f0": "ok", "f1": "drifted", "prediction": "ok"}
+    assert from_prometheus.quality == from_sidecars.quality
+    assert from_prometheus.unjudged == from_sidecars.unjudged == ()
+
+    without_profile = PrometheusSource(session, SPEC, model="fraud", url=url)
+    bare = await without_profile.collect([drift_window], end)
+    assert isinstance(bare, Collection)
+    assert "features" not in (bare.counts[drift_window] or {})  # unnamed bins are no data, never zeros
+    unjudged = evaluate(SPEC, bare.counts, now=end, history_s=bare.history_s, reference=PROFILE, min_events=1)
+    assert {v.result.verdict for v in unjudged.drift} == {"insufficient-samples"}
