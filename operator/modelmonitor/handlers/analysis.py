@@ -122,11 +122,14 @@ class AnalysisLoop:
         # A little slack: a tick that lands a hair early must not skip a whole interval.
         return last is None or now - last >= parse_duration(spec.analysis.interval) - 0.05
 
-    def source(self, namespace: str, name: str, spec: ModelMonitorSpec) -> SnapshotSource | NoData:
+    def source(
+        self, namespace: str, name: str, spec: ModelMonitorSpec, reference: ReferenceProfile | None = None
+    ) -> SnapshotSource | NoData:
         if self.source_factory is not None:
             return self.source_factory(self.session, namespace, spec)
         if spec.analysis.source is AnalysisSource.PROMETHEUS:
-            return PrometheusSource(self.session, spec, model=spec.model.name or name)
+            # Bin labels are indexes: the source names them with the reference's edges and categories.
+            return PrometheusSource(self.session, spec, model=spec.model.name or name, reference=reference)
         return SidecarSource(self.session, self.ctx.api, namespace=namespace, spec=spec, timeout_s=self.fetch_timeout_s)
 
     async def profile(self, namespace: str, spec: ModelMonitorSpec) -> ReferenceProfile | None:
@@ -172,7 +175,8 @@ class AnalysisLoop:
         if key not in self._loaded:
             self._loaded[key] = await self.state.load(namespace, name)
         state = self._loaded[key]
-        source = self.source(namespace, name, spec)
+        reference = await self.profile(namespace, spec)
+        source = self.source(namespace, name, spec, reference)
         collected = (
             source if isinstance(source, NoData) else await source.collect(required_windows(spec, self.policy), now)
         )
@@ -184,7 +188,6 @@ class AnalysisLoop:
             summary = {"pods": 0, "lastAnalysisTime": _rfc3339(now), "worstBurnRate": None}
             await self.write(body, namespace, name, no_data_observations(spec, collected), summary, None)
             return collected
-        reference = await self.profile(namespace, spec)
         result = evaluate(
             spec,
             collected.counts,
