@@ -40,7 +40,7 @@ from modelmonitor.api.spec import DriftMethod, ModelMonitorSpec, SliKind, Slo
 from modelmonitor.slo.alerting import BurnAssessment, evaluate_burn, format_burn_message
 from modelmonitor.slo.burn_rate import EventCounts
 from modelmonitor.slo.sli import accuracy_events, drift_events, error_rate_events, latency_events
-from modelmonitor.slo.windows import SRE_WORKBOOK_POLICY, BudgetPolicy, BurnRateRule, rules_for_period, windows_of
+from modelmonitor.slo.windows import BudgetPolicy, BurnRateRule, rules_for_period, spec_policy, windows_of
 from modelmonitor.stats.binning import CategoryBins
 from modelmonitor.stats.drift import DriftResult, judge
 from modelmonitor.stats.sketches import CategoricalSketch, NumericSketch
@@ -179,17 +179,19 @@ def excess(verdict: FeatureVerdict) -> float:
 # -- windows ------------------------------------------------------------------------------------
 
 
-def slo_rules(slo: Slo, policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY) -> tuple[BurnRateRule, ...]:
+def slo_rules(slo: Slo, policy: Sequence[BudgetPolicy]) -> tuple[BurnRateRule, ...]:
     """The burn-rate rules of one SLO: the policy's rows with factors for the SLO's period."""
     return rules_for_period(parse_duration(slo.window), policy)
 
 
-def required_windows(spec: ModelMonitorSpec, policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY) -> tuple[float, ...]:
+def required_windows(spec: ModelMonitorSpec, policy: Sequence[BudgetPolicy] | None = None) -> tuple[float, ...]:
     """Every window (seconds) whose counts an evaluation reads, shortest first.
 
     The burn-rate windows of request-based SLOs, their periods (for budget remaining), and the
     drift window (drift, data quality, ground truth). Drift SLOs are counted from memory instead.
+    ``policy`` defaults to the spec's own (``spec.alerting.burnRateRules``, else the SRE workbook's).
     """
+    policy = spec_policy(spec) if policy is None else policy
     windows = {parse_duration(spec.drift.window)}
     for slo in spec.slos:
         if slo.sli is SliKind.DRIFT:
@@ -487,7 +489,7 @@ def evaluate(
     history_s: float,
     reference: ReferenceProfile | None = None,
     memory: AnalysisMemory | None = None,
-    policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY,
+    policy: Sequence[BudgetPolicy] | None = None,
     min_events: int = 1,
     min_labels: int = MIN_LABELS,
     min_coverage: float = 0.9,
@@ -512,6 +514,8 @@ def evaluate(
         The previous evaluation's :attr:`AnalysisResult.memory` (``None`` the first time).
     policy, min_events
         Burn-rate policy rows and the fewest events a window needs (see ``slo.alerting.evaluate_burn``).
+        ``policy`` defaults to the spec's (``spec.alerting.burnRateRules``, else the SRE workbook's);
+        pass the same rows to :func:`required_windows`.
     min_labels
         Labels needed before accuracy is judged (fewer: awaiting ground truth).
     min_coverage
@@ -519,6 +523,7 @@ def evaluate(
         judges 1h on 10 minutes). Lowered only where windows are compressed on purpose (scenarios).
     """
     memory = memory or AnalysisMemory()
+    policy = spec_policy(spec) if policy is None else policy
     drift_window = parse_duration(spec.drift.window)
     window_counts: Mapping[str, Any] = counts_by_window.get(drift_window) or {}
 

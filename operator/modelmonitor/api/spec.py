@@ -278,6 +278,46 @@ class Silence(SpecModel):
     reason: str | None = Field(default=None, description="Why notifications are silenced.")
 
 
+class AlertSeverity(StrEnum):
+    """Who a burn-rate rule tells: a page wakes someone now, a ticket is handled in working hours."""
+
+    PAGE = "page"
+    TICKET = "ticket"
+
+
+MIN_BURN_WINDOW_S = 60.0
+"""The sidecars count in 1-minute buckets: a shorter window has nothing finer to read."""
+
+
+class BurnRateRuleSpec(SpecModel):
+    """A multi-window burn-rate alert: fires when both windows burn faster than budgetPercent allows."""
+
+    # The factor follows from each SLO's period P (budgetPercent/100 * P / longWindow: 2 % over 1h of 30d is
+    # 14.4), so one list serves SLOs of any window (slo.windows.rules_for_period).
+
+    severity: AlertSeverity = Field(description="page or ticket.")
+    long_window: Duration = Field(description="Window over which budgetPercent of the error budget may burn.")
+    short_window: Duration = Field(
+        description="Second, shorter window that must burn as fast, so the alert resolves soon after the burn "
+        "stops (commonly longWindow / 12)."
+    )
+    budget_percent: float = Field(
+        gt=0,
+        le=100,
+        description="Percent of the SLO window's error budget that may burn within longWindow; the alert's burn-rate "
+        "factor is budgetPercent/100 * SLO window / longWindow (2 over 1h of 30d gives 14.4).",
+    )
+
+    @model_validator(mode="after")
+    def _windows_are_ordered(self) -> Self:
+        long_s, short_s = parse_duration(self.long_window), parse_duration(self.short_window)
+        if short_s < MIN_BURN_WINDOW_S:
+            raise ValueError(f"shortWindow {self.short_window} is shorter than 1m (the sidecars' bucket)")
+        if short_s >= long_s:
+            raise ValueError(f"shortWindow {self.short_window} must be shorter than longWindow {self.long_window}")
+        return self
+
+
 class Alerting(SpecModel):
     """Where and how alerts are sent."""
 
@@ -290,6 +330,28 @@ class Alerting(SpecModel):
     )
     repeat_interval: Duration = Field(default="4h", description="Time before a firing alert is sent again.")
     silences: list[Silence] = Field(default_factory=list, description="Maintenance windows.")
+    burn_rate_rules: list[BurnRateRuleSpec] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Multi-window burn-rate alert rules for every SLO; rules whose longWindow exceeds an SLO's window are "
+            "left out for that SLO. Omit for the SRE workbook's: page 1h & 5m at 2 %, 6h & 30m at 5 %; "
+            "ticket 1d & 2h at 10 %, 3d & 6h at 10 % (factors 14.4, 6, 3, 1 for 30d)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _burn_rate_rules_are_distinct(self) -> Self:
+        seen: set[tuple[str, float, float]] = set()
+        for index, rule in enumerate(self.burn_rate_rules or []):
+            key = (rule.severity.value, parse_duration(rule.long_window), parse_duration(rule.short_window))
+            if key in seen:
+                raise ValueError(
+                    f"burnRateRules[{index}]: repeats severity {rule.severity.value} with windows "
+                    f"{rule.long_window} & {rule.short_window}"
+                )
+            seen.add(key)
+        return self
 
 
 class Gates(SpecModel):
@@ -428,4 +490,24 @@ class ModelMonitorSpec(SpecModel):
                 raise ValueError(f"protocol json needs a path for every feature; missing for {missing}")
         if parse_duration(self.analysis.interval) <= 0:
             raise ValueError("analysis.interval must be positive")
+        return self
+
+    @model_validator(mode="after")
+    def _burn_rate_rules_fit_slos(self) -> Self:
+        rules = self.alerting.burn_rate_rules
+        if not rules or not self.slos:
+            return self
+        periods = [parse_duration(slo.window) for slo in self.slos]
+        longs = [parse_duration(rule.long_window) for rule in rules]
+        for index, (rule, long_s) in enumerate(zip(rules, longs, strict=True)):
+            if long_s > max(periods):
+                raise ValueError(
+                    f"alerting.burnRateRules[{index}].longWindow {rule.long_window} is longer than every SLO window"
+                )
+        for index, (slo, period) in enumerate(zip(self.slos, periods, strict=True)):
+            if period < min(longs):
+                raise ValueError(
+                    f"slos[{index}].window {slo.window} is shorter than every alerting.burnRateRules longWindow: "
+                    f"SLO {slo.name} would have no burn-rate rule"
+                )
         return self

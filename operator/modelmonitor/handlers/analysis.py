@@ -48,7 +48,7 @@ from modelmonitor.handlers.context import OperatorContext
 from modelmonitor.kube.client import KubeError
 from modelmonitor.kube.status import CONFLICT, monitor_path
 from modelmonitor.notify.webhook import WebhookNotifier
-from modelmonitor.slo.windows import SRE_WORKBOOK_POLICY, BudgetPolicy
+from modelmonitor.slo.windows import BudgetPolicy
 from modelmonitor.sources.base import Collection, NoData, SnapshotSource
 from modelmonitor.sources.prometheus import PrometheusSource
 from modelmonitor.sources.sidecars import SidecarSource
@@ -83,7 +83,7 @@ class AnalysisLoop:
         self,
         ctx: OperatorContext,
         *,
-        policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY,
+        policy: Sequence[BudgetPolicy] | None = None,
         clock: Callable[[], float] = time.time,
         min_events: int = DEFAULT_MIN_EVENTS,
         min_coverage: float = 0.9,
@@ -91,7 +91,8 @@ class AnalysisLoop:
         fetch_timeout_s: float = 5.0,
     ) -> None:
         self.ctx = ctx
-        self.policy = tuple(policy)
+        # None: each monitor's own rules (spec.alerting.burnRateRules, else the SRE workbook's).
+        self.policy = None if policy is None else tuple(policy)
         self.clock = clock
         self.min_events = min_events
         self.min_coverage = min_coverage

@@ -2,14 +2,14 @@
 
 For each SLO three rule groups are generated:
 
-- SLI recordings: ``slo:sli_error:ratio_rate<w>`` for every window of the burn-rate policy (5m, 30m,
-  1h, 2h, 6h, 1d, 3d) and for the SLO period; plus ``slo:sli_events:rate5m`` and
-  ``slo:sli_bad_events:rate5m``, from which the period ratio is computed.
+- SLI recordings: ``slo:sli_error:ratio_rate<w>`` for every window of the burn-rate policy (by default
+  5m, 30m, 1h, 2h, 6h, 1d, 3d; ``spec.alerting.burnRateRules`` when given) and for the SLO period;
+  plus ``slo:sli_events:rate5m`` and ``slo:sli_bad_events:rate5m``, from which the period ratio is computed.
 - Metadata recordings: ``slo:objective:ratio``, ``slo:error_budget:ratio``, ``slo:time_period:days``,
   ``slo:current_burn_rate:ratio``, ``slo:period_burn_rate:ratio``, ``slo:period_error_budget_remaining:ratio``.
 - Alerts: ``ModelMonitorErrorBudgetBurn`` with ``severity: page`` (1h & 5m over 14.4, or 6h & 30m over 6
-  for a 30-day period) and ``severity: ticket`` (1d & 2h over 3, or 3d & 6h over 1); factors follow the
-  period as in :mod:`modelmonitor.slo.windows`. Latency SLOs also get
+  for a 30-day period) and ``severity: ticket`` (1d & 2h over 3, or 3d & 6h over 1), or the spec's own
+  ``alerting.burnRateRules``; factors follow the period as in :mod:`modelmonitor.slo.windows`. Latency SLOs also get
   ``ModelMonitorLatencyBucketMissing``, as a threshold that is not a bucket bound would otherwise leave
   the SLO silently without data.
 
@@ -41,7 +41,14 @@ from typing import Any
 
 from modelmonitor.api.durations import format_duration, parse_duration
 from modelmonitor.api.spec import ModelMonitorSpec, SliKind, Slo
-from modelmonitor.slo.windows import SRE_WORKBOOK_POLICY, BudgetPolicy, BurnRateRule, rules_for_period, windows_of
+from modelmonitor.slo.windows import (
+    SRE_WORKBOOK_POLICY,
+    BudgetPolicy,
+    BurnRateRule,
+    rules_for_period,
+    spec_policy,
+    windows_of,
+)
 
 REQUESTS = "modelmonitor_requests_total"
 DURATION = "modelmonitor_request_duration_seconds"
@@ -262,15 +269,17 @@ def build_prometheus_rule(
     namespace: str,
     *,
     selector: Mapping[str, str] | None = None,
-    policy: Sequence[BudgetPolicy] = SRE_WORKBOOK_POLICY,
+    policy: Sequence[BudgetPolicy] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ``PrometheusRule`` manifest for the spec's SLOs (drift SLOs excepted, see :func:`unsupported_slos`).
 
     ``selector`` adds label matchers to every sidecar metric (``model`` is always matched), e.g.
     ``{"namespace": "ml"}`` when Prometheus attaches the pod's namespace. ``labels`` go on the manifest,
-    e.g. the ``release`` label a Prometheus' ``ruleSelector`` picks.
+    e.g. the ``release`` label a Prometheus' ``ruleSelector`` picks. ``policy`` defaults to the spec's
+    (``alerting.burnRateRules``, else the SRE workbook's), the rows the analysis loop evaluates.
     """
+    policy = spec_policy(spec) if policy is None else policy
     model = spec.model.name or monitor
     matchers = {"model": model, **(selector or {})}
     groups = []

@@ -10,6 +10,9 @@ before someone is told: burning at rate ``f`` for ``w`` spends ``f * w / P`` of 
 give 14.4, 6, 3, 1; for 28 days they give 13.44, 5.6, 2.8, 0.93. Windows stay fixed (they are about how
 fast a human must react); only the factors scale with the period, as Sloth does. The short window (1/12
 of the long one) makes the alert stop soon after the problem does.
+
+Users may replace the workbook's rows per ModelMonitor (``spec.alerting.burnRateRules``, read by
+:func:`spec_policy`); the analysis loop and the PrometheusRule generator both take their rows from there.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from modelmonitor.api.durations import parse_duration
+from modelmonitor.api.spec import ModelMonitorSpec
 from modelmonitor.slo.burn_rate import EventCounts
 
 HOUR = 3600.0
@@ -76,6 +81,29 @@ SRE_WORKBOOK_POLICY: tuple[BudgetPolicy, ...] = (
     BudgetPolicy(Severity.TICKET, long_window_s=3 * DAY, short_window_s=6 * HOUR, budget_consumed=0.10),
 )
 """The SRE workbook's pages and tickets ("Alerting on SLOs", as in Sloth's google-30d/28d windows)."""
+
+
+def spec_policy(spec: ModelMonitorSpec) -> tuple[BudgetPolicy, ...]:
+    """The policy rows of a spec: ``spec.alerting.burnRateRules``, or the workbook's when it is omitted.
+
+    >>> from modelmonitor.api.spec import ModelMonitorSpec
+    >>> spec = ModelMonitorSpec.model_validate({"target": {"deployment": "m"}, "alerting": {"burnRateRules": [
+    ...     {"severity": "page", "longWindow": "2h", "shortWindow": "10m", "budgetPercent": 4}]}})
+    >>> spec_policy(spec)
+    (BudgetPolicy(severity=<Severity.PAGE: 'page'>, long_window_s=7200.0, short_window_s=600.0, budget_consumed=0.04),)
+    """
+    rows = spec.alerting.burn_rate_rules
+    if rows is None:
+        return SRE_WORKBOOK_POLICY
+    return tuple(
+        BudgetPolicy(
+            Severity(row.severity.value),
+            long_window_s=parse_duration(row.long_window),
+            short_window_s=parse_duration(row.short_window),
+            budget_consumed=row.budget_percent / 100,
+        )
+        for row in rows
+    )
 
 
 def burn_rate_factor(budget_consumed: float, period_s: float, long_window_s: float) -> float:
