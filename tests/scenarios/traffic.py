@@ -22,7 +22,8 @@ from modelmonitor.api.sidecar_config import SidecarConfig
 from modelmonitor.api.spec import ModelMonitorSpec
 from modelmonitor.stats.binning import fit_numeric_bins
 from modelmonitor.stats.sketches import NumericSketch
-from modelmonitor_proxy.recorder import Exchange, Recorder
+from modelmonitor_proxy.recorder import Recorder
+from tests.unit.proxy.builders import exchange
 
 T0 = 1_800_000_000.0  # a bucket boundary
 
@@ -105,19 +106,14 @@ def feed(recorder: Recorder, traffic: Traffic, n: int, *, start: float, seconds:
         at = start + seconds * i / max(n, 1)
         response = orjson.dumps({"predictions": [score]}) if status == 200 else b'{"error": "boom"}'
         recorder.record(
-            Exchange(
+            exchange(
+                None,
                 request_id=request_id,
-                method="POST",
-                path="/v1/models/m:predict",
                 status=status,
-                duration_seconds=duration,
-                started_at=at,
-                request_body=body,
-                response_body=response,
-                request_content_type="application/json",
-                response_content_type="application/json",
-                request_bytes=len(body),
-                response_bytes=len(response),
+                at=at,
+                duration=duration,
+                raw_request=body,
+                raw_response=response,
             )
         )
         if status == 200:
